@@ -1,0 +1,145 @@
+"""Settings, declared once: name, default and help for each.
+
+Sources, strongest first: keyword arguments, environment variables ``ASSISTANT_*``,
+a TOML file (``$ASSISTANT_CONFIG``, else ``<data_dir>/config.toml`` if present), defaults.
+API keys are never settings: litellm reads them from the provider's own environment
+variables (``OPENAI_API_KEY``, ...), and nothing here stores or logs them.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from assistant.errors import InputError
+
+OFFLINE_MODEL = "offline"
+"""The model name of the built-in template drafter used when no litellm model is configured."""
+
+CHANNELS = ("email", "chat", "x", "instagram", "facebook", "review")
+
+
+def default_data_dir() -> Path:
+    """``$ASSISTANT_DATA_DIR`` or ``./.assistant-data``."""
+    return Path(os.environ.get("ASSISTANT_DATA_DIR") or ".assistant-data")
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """Reads the optional TOML settings file; a malformed file is an InputError naming it."""
+
+    def __init__(self, settings_cls: type[BaseSettings], path: Path | None) -> None:
+        super().__init__(settings_cls)
+        self.path = path
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        if self.path is None or not self.path.is_file():
+            return {}
+        try:
+            data = tomllib.loads(self.path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"not valid TOML ({exc})", where=str(self.path)) from None
+        section = data.get("assistant", data)
+        if not isinstance(section, dict):
+            raise InputError("[assistant] must be a table", where=str(self.path))
+        known = set(self.settings_cls.model_fields)
+        unknown = sorted(set(section) - known)
+        if unknown:
+            raise InputError(f"unknown setting {unknown[0]!r}", where=str(self.path))
+        return dict(section)
+
+
+def _config_path() -> Path | None:
+    explicit = os.environ.get("ASSISTANT_CONFIG")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise InputError("settings file not found", where=explicit)
+        return path
+    return default_data_dir() / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Every setting of the assistant. ``reply-assistant settings`` lists them with their help."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the index, the records database and eval caches live.",
+    )
+    model: str = Field(
+        OFFLINE_MODEL,
+        description="litellm model string (openai/gpt-4o-mini, anthropic/..., ollama/...); "
+        "'offline' uses the built-in template drafter.",
+    )
+    fallback_models: list[str] = Field(
+        default_factory=list, description="litellm model strings tried in order when the model fails."
+    )
+    api_base: str | None = Field(None, description="Base URL for the model (a LiteLLM proxy, vLLM, Ollama).")
+    temperature: float = Field(0.3, description="Sampling temperature for drafting.")
+    request_timeout: float = Field(60.0, description="Seconds before a model call is abandoned.")
+    max_retries: int = Field(2, description="Retries on rate limits and server errors.")
+    embedding: str = Field(
+        "embedded",
+        description="'embedded' (multilingual models shipped with the package) or a litellm "
+        "embedding model string (openai/text-embedding-3-small, ...).",
+    )
+    chroma_url: str | None = Field(
+        None, description="http://host:port of a Chroma server; unset uses the embedded store in the data dir."
+    )
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL for records; unset uses SQLite in the data dir."
+    )
+    ui_language: Literal["ko", "en"] = Field("ko", description="Language of findings and UI strings.")
+    agent_name: str = Field("Support team", description="The name the drafts sign with.")
+    company: str = Field("Haru Notes", description="The product or company name used in drafts.")
+    redact_pii: bool = Field(
+        False, description="Replace emails, phones and card numbers with placeholders before text goes to an external model."
+    )
+    top_k: int = Field(4, description="Knowledge passages given to the drafter.")
+
+    @field_validator("top_k")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls, _config_path()))
+
+    @property
+    def is_offline(self) -> bool:
+        """True when no litellm model is configured and the template drafter answers."""
+        return self.model.strip().lower() in {OFFLINE_MODEL, "", "none"}
+
+    @property
+    def db_url(self) -> str:
+        """The SQLAlchemy URL in force."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'assistant.db'}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from all sources; a bad value is an InputError naming the setting."""
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+        raise InputError(err.get("msg", "invalid value"), where=f"setting {field}") from None

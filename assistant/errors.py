@@ -1,0 +1,19 @@
+"""Errors the user can act on: each carries one line naming the file, line or field."""
+
+from __future__ import annotations
+
+
+class InputError(Exception):
+    """Bad input from the user (a file, a line, a field, a flag). The CLI exits 2 with this one line."""
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        self.where = where
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ModelError(Exception):
+    """The configured model could not produce a reply (unknown model, provider error, timeout)."""
+
+    def __init__(self, message: str, *, draft_id: int | None = None) -> None:
+        self.draft_id = draft_id
+        super().__init__(message)

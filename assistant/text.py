@@ -1,0 +1,145 @@
+"""Text utilities shared by search, triage and the checker: language, morphemes, words, sentences.
+
+Korean goes through kiwipiepy (morphemes and sentence boundaries); English through a
+small word tokenizer with a stop list. The Kiwi analyser loads once per process.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kiwipiepy import Kiwi
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_LATIN = re.compile(r"[A-Za-z]")
+_EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+-]*|\d+")
+_SENTENCE_EN = re.compile(r"(?<=[.!?])\s+|\n+")
+
+EN_STOP = frozenset(
+    """a an the and or but if then so to of in on at by for with from as is are was were be been being
+    am do does did have has had i me my we our you your he she it its they them their this that these
+    those there here what which who whom how why when where can could would should will shall may might
+    must not no yes please thanks thank hi hello dear just also very really too any some all about into
+    out up down over again more most much many such than only own same s t don doesn didn isn aren wasn
+    im ive id get got""".split()
+)
+
+# Korean content tags kept for matching: nouns, verbs/adjectives stems, roots, foreign words, numbers.
+_KO_CONTENT_TAGS = ("NNG", "NNP", "NNB", "VV", "VA", "XR", "SL", "SN", "SH", "NR")
+
+_kiwi_lock = threading.Lock()
+_kiwi: Kiwi | None = None
+
+
+def kiwi() -> Kiwi:
+    """The process-wide Kiwi analyser (thread-safe lazy load)."""
+    global _kiwi
+    if _kiwi is None:
+        with _kiwi_lock:
+            if _kiwi is None:
+                from kiwipiepy import Kiwi
+
+                _kiwi = Kiwi()
+    return _kiwi
+
+
+def hangul_ratio(text: str) -> float:
+    """Share of Hangul among Hangul and Latin letters (0.0 when there are none)."""
+    ko = len(_HANGUL.findall(text))
+    en = len(_LATIN.findall(text))
+    return ko / (ko + en) if ko + en else 0.0
+
+
+def detect_language(text: str, default: str = "ko") -> str:
+    """``"ko"`` or ``"en"``. Mixed text is Korean when Hangul is a real share of the letters.
+
+    Korean messages often carry English product words ("sync", "iOS"); a Hangul share of
+    0.2 or more of the letters already means a Korean speaker wrote it.
+    """
+    ko = len(_HANGUL.findall(text))
+    en = len(_LATIN.findall(text))
+    if ko + en == 0:
+        return default
+    return "ko" if ko / (ko + en) >= 0.2 else "en"
+
+
+def en_words(text: str, *, keep_stop: bool = False) -> list[str]:
+    """Lower-cased English words (and numbers), stop words dropped unless asked."""
+    words = [w.lower().strip("'") for w in _EN_WORD.findall(text)]
+    if keep_stop:
+        return words
+    return [w for w in words if w not in EN_STOP and len(w) > 1]
+
+
+def _stem_en(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+@lru_cache(maxsize=4096)
+def _ko_terms_cached(text: str) -> tuple[str, ...]:
+    terms: list[str] = []
+    for token in kiwi().tokenize(text):
+        tag = token.tag
+        if tag.startswith(_KO_CONTENT_TAGS):
+            form = token.form.lower()
+            if tag.startswith(("VV", "VA")):
+                form = form + "다"
+            terms.append(form)
+    return tuple(terms)
+
+
+def terms(text: str) -> list[str]:
+    """Content terms for matching and BM25: Korean morphemes plus stemmed English words.
+
+    Works on mixed text: Hangul runs go through Kiwi, Latin words through the English path.
+    """
+    out: list[str] = []
+    if _HANGUL.search(text):
+        for t in _ko_terms_cached(text):
+            out.append(_stem_en(t) if t.isascii() and t.isalpha() else t)
+        return [t for t in out if not (t.isascii() and t in EN_STOP)]
+    return [_stem_en(w) for w in en_words(text)]
+
+
+def sentences(text: str) -> list[tuple[int, int, str]]:
+    """Sentences as ``(start, end, text)`` offsets into ``text``; Korean endings handled by Kiwi."""
+    if not text.strip():
+        return []
+    if _HANGUL.search(text):
+        out = []
+        for para_start, para in _paragraphs(text):
+            for s in kiwi().split_into_sents(para):
+                out.append((para_start + s.start, para_start + s.end, s.text))
+        return out
+    out = []
+    pos = 0
+    for part in _SENTENCE_EN.split(text):
+        if not part:
+            continue
+        start = text.find(part, pos)
+        pos = start + len(part)
+        if part.strip():
+            out.append((start, pos, part))
+    return out
+
+
+def _paragraphs(text: str) -> list[tuple[int, str]]:
+    out = []
+    pos = 0
+    for block in text.split("\n"):
+        if block.strip():
+            out.append((pos, block))
+        pos += len(block) + 1
+    return out
+
+
+def analyse(text: str) -> list[Any]:
+    """Kiwi tokens of ``text`` (form, tag, start, len), for rules that read endings."""
+    return list(kiwi().tokenize(text))

@@ -1,0 +1,50 @@
+"""Shared fixtures: every test gets its own data dir, and no test can reach the network."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+REPO = Path(__file__).resolve().parent.parent
+
+_real_connect = socket.socket.connect
+_real_create_connection = socket.create_connection
+
+
+def _is_local(address: object) -> bool:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        return host in {"127.0.0.1", "::1", "localhost", "0.0.0.0"}
+    return isinstance(address, (str, bytes))  # unix sockets
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    if not _is_local(address):
+        raise RuntimeError(f"test tried to reach the network: {address!r}")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_create_connection(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+    if not _is_local(address):
+        raise RuntimeError(f"test tried to reach the network: {address!r}")
+    return _real_create_connection(address, *args, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point all state at a temp dir, clear model settings, and forbid non-local sockets."""
+    data = tmp_path / "data"
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(data))
+    for key in list(os.environ):
+        if key.startswith("ASSISTANT_") and key != "ASSISTANT_DATA_DIR":
+            monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
+    monkeypatch.setattr(socket, "create_connection", _guarded_create_connection)
+    yield data
