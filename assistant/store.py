@@ -1,0 +1,495 @@
+"""Records: customers, drafts, decisions, the outbox and the audit trail, through SQLAlchemy.
+
+One schema for SQLite (the default file in the data dir) and PostgreSQL (any SQLAlchemy URL):
+portable column types only, JSON through ``sqlalchemy.JSON`` and every timestamp stored in UTC.
+The schema grows through named, append-only migrations (``MIGRATIONS``), each applied once and
+recorded in the ``migrations`` table; a released migration is never edited, a new one is added.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import CursorResult, Dialect, make_url
+from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+
+DRAFT_STATUSES = (
+    "pending",
+    "generating",
+    "ready",
+    "failed",
+    "approved",
+    "rejected",
+    "stale",
+    "sent",
+)
+DECISION_ACTIONS = ("approved", "rejected", "edited_approved")
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware.
+
+    Naive values are taken to be UTC already. SQLite keeps the UTC wall time; PostgreSQL keeps a
+    ``timestamptz``. Either way the value that comes back is an aware ``datetime`` in UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+migrations_table = Table(
+    "migrations",
+    metadata,
+    Column("name", String(200), primary_key=True),
+    Column("applied_at", UTCDateTime(), nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("language", String(8), nullable=False, default="ko"),
+    Column("plan", String(40), nullable=False, default=""),
+    Column("since", Date),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    Column(
+        "customer_id",
+        String(100),
+        ForeignKey("customers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("channel", String(40), nullable=False, default="email"),
+    Column("subject", Text, nullable=False, default=""),
+    Column("status", String(20), nullable=False, default="solved"),
+    Column("started_at", UTCDateTime(), nullable=False),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "conversation_id",
+        String(100),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("role", String(20), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)
+
+notes = Table(
+    "notes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "customer_id",
+        String(100),
+        ForeignKey("customers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("text", Text, nullable=False),
+    Column("author", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+promises = Table(
+    "promises",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "customer_id",
+        String(100),
+        ForeignKey("customers.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("what", Text, nullable=False),
+    Column("due", Date),
+    Column("status", String(20), nullable=False, default="open"),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+drafts = Table(
+    "drafts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("status", String(20), nullable=False, default="pending"),
+    Column("customer_id", String(100), index=True),
+    Column("conversation_id", String(100)),
+    Column("channel", String(40), nullable=False, default="email"),
+    Column("message", Text, nullable=False, default=""),
+    Column("language", String(8)),
+    Column("situations", JSON),
+    Column("sentiment", Float),
+    Column("urgency", String(20)),
+    Column("model", String(200)),
+    Column("prompt_version", String(100)),
+    Column("sources", JSON),
+    Column("rendered_messages", JSON),
+    Column("output", Text),
+    Column("findings", JSON),
+    Column("error", Text),
+    Column("latency_ms", Float),
+    Column("prompt_tokens", Integer),
+    Column("completion_tokens", Integer),
+    Column("cost_usd", Float),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("trace", JSON),
+    Column("version", Integer, nullable=False, default=1),
+    Index("ix_drafts_status", "status"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False, index=True),
+    Column("action", String(20), nullable=False),
+    Column("final_text", Text),
+    Column("reviewer", Text, nullable=False, default=""),
+    Column("reason", Text),
+    Column("override_reason", Text),
+    Column("edit_distance", Integer),
+    Column("seconds_to_decide", Float),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False, index=True),
+    Column("decision_id", Integer, ForeignKey("decisions.id"), nullable=False),
+    Column("customer_id", String(100)),
+    Column("channel", String(40), nullable=False, default="email"),
+    Column("text", Text, nullable=False),
+    Column("status", String(20), nullable=False, default="queued"),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("sent_at", UTCDateTime()),
+    Column("error", Text),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("kind", String(60), nullable=False, index=True),
+    Column("draft_id", Integer, index=True),
+    Column("actor", Text, nullable=False, default=""),
+    Column("payload", JSON),
+)
+
+
+def _create(*tables: Table) -> Callable[[Connection], None]:
+    def apply(conn: Connection) -> None:
+        metadata.create_all(conn, tables=list(tables))
+
+    return apply
+
+
+MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
+    ("m001_customer_records", _create(customers, conversations, messages, notes, promises)),
+    ("m002_drafts", _create(drafts)),
+    ("m003_decisions_outbox", _create(decisions, outbox)),
+    ("m004_events", _create(events)),
+]
+"""Named migrations in the order they apply. Append only: a new schema change is a new entry
+(``ALTER TABLE ... ADD COLUMN`` through ``conn.execute``), and the table definitions above show
+the schema after the last one."""
+
+DRAFT_FIELDS = frozenset(c.name for c in drafts.columns) - {"id", "created_at", "updated_at"}
+
+
+class StaleVersionError(Exception):
+    """A draft changed since it was read (optimistic locking): reload it and try again."""
+
+    def __init__(self, draft_id: int, expected: int, found: int | None) -> None:
+        self.draft_id = draft_id
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"draft {draft_id} is at version {found}, not {expected}: it changed meanwhile"
+        )
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The integer primary key of the row an ``insert`` just added."""
+    key = result.inserted_primary_key
+    if not key or key[0] is None:
+        raise RuntimeError("the insert returned no primary key")
+    return int(key[0])
+
+
+def _json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event emits BEGIN itself
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "")
+    conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys and real transactions (DDL too)."""
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "future": True}
+    if parsed.get_backend_name() != "sqlite":
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        return engine
+    if parsed.database in (None, "", ":memory:"):
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        kwargs.update(connect_args={"check_same_thread": False, "timeout": 10})
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+class Store:
+    """The records database. Pass the store in; nothing else opens the database."""
+
+    def __init__(self, url: str, *, clock: Callable[[], datetime] | None = None) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url)
+        self.clock: Callable[[], datetime] = clock or utcnow
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Store:
+        """The store at ``settings.db_url``, its data dir created and its migrations applied."""
+        url = settings.db_url
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        store = cls(url)
+        store.migrate()
+        return store
+
+    def now(self) -> datetime:
+        """The store's clock (UTC, aware)."""
+        return self.clock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back on any exception."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        """Close every pooled connection (tests, and before a process forks)."""
+        self.engine.dispose()
+
+    # -- migrations -----------------------------------------------------------------------
+
+    def applied_migrations(self) -> list[str]:
+        """Names of the migrations recorded in this database, in the order they were applied."""
+        with self.engine.connect() as conn:
+            migrations_table.create(conn, checkfirst=True)
+            conn.commit()
+            rows = conn.execute(
+                select(migrations_table.c.name).order_by(
+                    migrations_table.c.applied_at, migrations_table.c.name
+                )
+            )
+            return [r.name for r in rows]
+
+    def migrate(self) -> list[str]:
+        """Apply every migration not yet recorded, each in its own transaction; their names."""
+        applied: list[str] = []
+        done = set(self.applied_migrations())
+        for name, apply in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction() as conn:
+                seen = conn.execute(
+                    select(migrations_table.c.name).where(migrations_table.c.name == name)
+                ).first()
+                if seen is not None:  # another process got there first
+                    continue
+                apply(conn)
+                conn.execute(insert(migrations_table).values(name=name, applied_at=self.now()))
+            applied.append(name)
+        return applied
+
+    # -- drafts ---------------------------------------------------------------------------
+
+    def create_draft(self, **fields: Any) -> int:
+        """Store a new draft (status ``pending`` unless given) before any model is called; its id."""
+        values = self._draft_values(fields)
+        values.setdefault("status", "pending")
+        now = self.now()
+        values.update(created_at=now, updated_at=now, version=1)
+        with self.transaction() as conn:
+            result = conn.execute(insert(drafts).values(**values))
+            draft_id = inserted_id(result)
+        return draft_id
+
+    def update_draft(
+        self, draft_id: int, *, expected_version: int | None = None, **fields: Any
+    ) -> None:
+        """Change a draft's fields; bumps ``updated_at`` and ``version``.
+
+        With ``expected_version`` the update only happens if nobody changed the draft since
+        it was read at that version; otherwise :class:`StaleVersionError`. An unknown id is a
+        ``KeyError``.
+        """
+        values = self._draft_values(fields)
+        values.update(updated_at=self.now(), version=drafts.c.version + 1)
+        stmt = update(drafts).where(drafts.c.id == draft_id)
+        if expected_version is not None:
+            stmt = stmt.where(drafts.c.version == expected_version)
+        with self.transaction() as conn:
+            result = conn.execute(stmt.values(**values))
+            if result.rowcount == 1:
+                return
+            found = conn.execute(select(drafts.c.version).where(drafts.c.id == draft_id)).first()
+        if found is None:
+            raise KeyError(f"no draft {draft_id}")
+        raise StaleVersionError(draft_id, expected_version or 0, found.version)
+
+    def get_draft(self, draft_id: int) -> dict[str, Any] | None:
+        """One draft record as a dict of its columns, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(drafts).where(drafts.c.id == draft_id)).mappings().first()
+        return dict(row) if row is not None else None
+
+    def list_drafts(
+        self, *, status: str | None = None, customer_id: str | None = None, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Drafts, newest first, optionally only one status or one customer's."""
+        stmt = select(drafts).order_by(drafts.c.id.desc()).limit(limit)
+        if status is not None:
+            stmt = stmt.where(drafts.c.status == status)
+        if customer_id is not None:
+            stmt = stmt.where(drafts.c.customer_id == customer_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
+
+    @staticmethod
+    def _draft_values(fields: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(fields) - DRAFT_FIELDS - {"version"})
+        if unknown or "version" in fields:
+            bad = unknown[0] if unknown else "version"
+            raise TypeError(f"not a settable draft field: {bad!r}")
+        status = fields.get("status")
+        if status is not None and status not in DRAFT_STATUSES:
+            raise ValueError(f"unknown draft status {status!r}; one of {', '.join(DRAFT_STATUSES)}")
+        return dict(fields)
+
+    # -- audit ----------------------------------------------------------------------------
+
+    def record_event(
+        self,
+        kind: str,
+        *,
+        draft_id: int | None = None,
+        actor: str = "",
+        payload: dict[str, Any] | None = None,
+        conn: Connection | None = None,
+    ) -> None:
+        """Append one audit event; inside ``conn``'s transaction when one is given."""
+        values = dict(
+            at=self.now(), kind=kind, draft_id=draft_id, actor=actor, payload=payload or {}
+        )
+        if conn is not None:
+            conn.execute(insert(events).values(**values))
+            return
+        with self.transaction() as own:
+            own.execute(insert(events).values(**values))
+
+    def list_events(
+        self, *, draft_id: int | None = None, kind: str | None = None, limit: int = 1000
+    ) -> list[dict[str, Any]]:
+        """Audit events in the order they happened, optionally for one draft or one kind."""
+        stmt = select(events).order_by(events.c.id).limit(limit)
+        if draft_id is not None:
+            stmt = stmt.where(events.c.draft_id == draft_id)
+        if kind is not None:
+            stmt = stmt.where(events.c.kind == kind)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(stmt).mappings()]
