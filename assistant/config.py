@@ -81,9 +81,12 @@ class Settings(BaseSettings):
         "'offline' uses the built-in template drafter.",
     )
     fallback_models: list[str] = Field(
-        default_factory=list, description="litellm model strings tried in order when the model fails."
+        default_factory=list,
+        description="litellm model strings tried in order when the model fails.",
     )
-    api_base: str | None = Field(None, description="Base URL for the model (a LiteLLM proxy, vLLM, Ollama).")
+    api_base: str | None = Field(
+        None, description="Base URL for the model (a LiteLLM proxy, vLLM, Ollama)."
+    )
     temperature: float = Field(0.3, description="Sampling temperature for drafting.")
     request_timeout: float = Field(60.0, description="Seconds before a model call is abandoned.")
     max_retries: int = Field(2, description="Retries on rate limits and server errors.")
@@ -93,16 +96,22 @@ class Settings(BaseSettings):
         "embedding model string (openai/text-embedding-3-small, ...).",
     )
     chroma_url: str | None = Field(
-        None, description="http://host:port of a Chroma server; unset uses the embedded store in the data dir."
+        None,
+        description="http://host:port of a Chroma server; unset uses the embedded store in the data dir.",
     )
     database_url: str | None = Field(
         None, description="SQLAlchemy URL for records; unset uses SQLite in the data dir."
     )
-    ui_language: Literal["ko", "en"] = Field("ko", description="Language of findings and UI strings.")
-    agent_name: str = Field("Support team", description="The name the drafts sign with.")
-    company: str = Field("Haru Notes", description="The product or company name used in drafts.")
+    ui_language: Literal["ko", "en"] = Field(
+        "ko", description="Language of findings and UI strings."
+    )
+    agent_name: str = Field("Jiwoo Seo", description="The agent name English drafts sign with.")
+    agent_name_ko: str = Field("서지우", description="The agent name Korean drafts sign with.")
+    company: str = Field("Haru Notes", description="The product or company name in English drafts.")
+    company_ko: str = Field("하루노트", description="The product or company name in Korean drafts.")
     redact_pii: bool = Field(
-        False, description="Replace emails, phones and card numbers with placeholders before text goes to an external model."
+        False,
+        description="Replace emails, phones and card numbers with placeholders before text goes to an external model.",
     )
     top_k: int = Field(4, description="Knowledge passages given to the drafter.")
 

@@ -1,0 +1,158 @@
+"""The offline drafter: a deterministic, playbook-complete reply when no model is configured.
+
+It restates the customer's issue in their own words, greets them by name, apologises,
+thanks, links the best help-center articles, and says what happens next with an honest
+window counted in business days. The wording lives in ``prompts/offline_reply/``; this
+module only prepares the facts and picks the longest variant that fits the channel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from assistant import prompts
+from assistant.models import Customer, Generation, Promise, SearchHit
+
+OFFLINE_LABEL = "offline"
+PUBLIC_CHANNELS = frozenset({"x", "instagram", "facebook", "review"})
+_PII = re.compile(
+    r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d\s-]{7,}\d|https?://\S+|\b[A-Z]{2,5}-?\d{4,}\b", re.I
+)
+_NOISE = re.compile(r"[ㅠㅜㅡㅋㅎ]{2,}|[!?~.…]+$|\s+")
+_GREETING = re.compile(
+    r"^(안녕하세요|안녕하십니까|hello|hi|hey|dear [\w ]+|good (morning|afternoon|evening))[\s,.!~]*",
+    re.I,
+)
+_ABUSE = re.compile(
+    r"쓰레기|병신|개같|씨발|ㅅㅂ|미친|fuck|shit|crap|garbage|trash|stupid|idiot", re.I
+)
+_WEEKDAYS_KO = "월화수목금토일"
+
+
+@dataclass
+class OfflineRequest:
+    """The facts the offline drafter needs (all plain data)."""
+
+    message: str
+    language: str
+    channel: str
+    situations: list[str]
+    sources: list[SearchHit]
+    customer: Customer | None = None
+    overdue: list[Promise] = field(default_factory=list)
+    agent_name: str = "Support team"
+    company: str = "Haru Notes"
+    today: date = field(default_factory=date.today)
+
+
+def business_days_after(start: date, days: int) -> date:
+    """The date ``days`` business days (Mon–Fri) after ``start``."""
+    current = start
+    remaining = days
+    while remaining > 0:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            remaining -= 1
+    return current
+
+
+def format_window(due: date, language: str) -> str:
+    """An honest window: "11월 24일(화)" / "by Tuesday, November 24"."""
+    if language == "ko":
+        return f"{due.month}월 {due.day}일({_WEEKDAYS_KO[due.weekday()]})"
+    return f"by {due.strftime('%A')}, {due.strftime('%B')} {due.day}"
+
+
+def issue_phrase(message: str, language: str, limit: int | None = None) -> str:
+    """The customer's own words for the issue: the most telling sentence, cleaned and shortened.
+
+    Contact details, links and abusive words never come back; an empty string means
+    no safe restatement was found (the template then falls back to a generic phrase).
+    """
+    from assistant.text import sentences, terms
+
+    limit = limit or (48 if language == "ko" else 90)
+    best, best_score = "", 0
+    for _start, _end, sentence in sentences(message)[:6]:
+        cleaned = _GREETING.sub("", sentence.strip())
+        cleaned = _NOISE.sub(" ", _PII.sub("", cleaned)).strip(" ,.!?~")
+        if not cleaned or _ABUSE.search(cleaned):
+            continue
+        score = len(terms(cleaned))
+        if score > best_score:
+            best, best_score = cleaned, score
+    if not best:
+        return ""
+    if len(best) > limit:
+        cut = best[:limit].rsplit(" ", 1)[0]
+        best = cut if len(cut) > limit // 2 else best[:limit]
+    return f"“{best}”" if language == "ko" else _as_reported(best)
+
+
+def _as_reported(sentence: str) -> str:
+    """English restatement in the second person: "I can't log in" → "you can't log in"."""
+    swaps = {
+        "i": "you",
+        "i'm": "you're",
+        "i've": "you've",
+        "my": "your",
+        "me": "you",
+        "am": "are",
+        "mine": "yours",
+    }
+    words = sentence.split(" ")
+    out = [swaps.get(w.lower(), w) for w in words]
+    text = " ".join(out)
+    return text[0].lower() + text[1:] if text[:1].isupper() and not text[:2].isupper() else text
+
+
+def _window(req: OfflineRequest) -> tuple[str, str]:
+    if "S5" in req.situations or "S2" in req.situations:
+        kind, days = "team", 2
+    elif "S4" in req.situations or "S7" in req.situations:
+        kind, days = "bug", 2
+    else:
+        kind, days = "plain", 1
+    return format_window(business_days_after(req.today, days), req.language), kind
+
+
+def compose(req: OfflineRequest, fits: Callable[[str], bool] | None = None) -> Generation:
+    """Render the reply; for short channels, the longest variant that ``fits``."""
+    window, kind = _window(req)
+    public = req.channel in PUBLIC_CHANNELS
+    name = req.customer.name if req.customer else ""
+    links = [{"title": s.title, "url": s.url} for s in req.sources[: 1 if public else 2]]
+    text = ""
+    for brevity in (0, 1, 2, 3):
+        issue = issue_phrase(req.message, req.language, 24 if public and brevity else None)
+        text = prompts.render_text(
+            "offline_reply",
+            "v1",
+            language=req.language,
+            channel=req.channel,
+            public=public,
+            brevity=min(brevity, 2),
+            name=name if not (public and brevity >= 2) else "",
+            agent_name=req.agent_name,
+            company=req.company,
+            issue=issue if brevity < 3 else "",
+            situations=req.situations,
+            links=links,
+            window=window,
+            window_kind=kind,
+            overdue=[p.what for p in req.overdue],
+        )
+        text = _tidy(text)
+        if fits is None or fits(text):
+            break
+    return Generation(text=text, model=OFFLINE_LABEL, latency_ms=0.0)
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"[ \t]+\n", "\n", text)
+    text = re.sub(r"\n(감사합니다\.|Best regards,|Thank you!)$", r"\n\n\1", text, flags=re.M)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return text[:1].upper() + text[1:]
