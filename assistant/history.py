@@ -529,7 +529,7 @@ def _match_terms(text: str) -> list[str]:
 
 
 def _conversation_text(conv: Conversation, skip: str) -> str:
-    parts = [conv.subject]
+    parts = [] if conv.subject and skip.startswith(conv.subject.strip()) else [conv.subject]
     parts += [m.text for m in conv.messages if m.text.strip() != skip]
     return "\n".join(p for p in parts if p)
 
