@@ -17,3 +17,23 @@ class ModelError(Exception):
     def __init__(self, message: str, *, draft_id: int | None = None) -> None:
         self.draft_id = draft_id
         super().__init__(message)
+
+
+class ConflictError(Exception):
+    """A record changed since it was read (another agent acted first): reload and decide again."""
+
+    def __init__(self, message: str, *, draft_id: int | None = None) -> None:
+        self.draft_id = draft_id
+        super().__init__(message)
+
+
+class StaleDraftError(ConflictError):
+    """The customer wrote again after the draft was made: re-read, then re-confirm or redraft."""
+
+
+class ApprovalBlocked(Exception):
+    """The final text still has error findings and no override reason was given."""
+
+    def __init__(self, message: str, *, findings: list[object] | None = None) -> None:
+        self.findings = list(findings or [])
+        super().__init__(message)
