@@ -54,7 +54,7 @@ def neutral_sentiment(text: str) -> float:
 
 @dataclass
 class ImportReport:
-    """What one JSONL import did."""
+    """What one JSONL import did: customers created or updated, and what the file held."""
 
     path: str
     customers: int = 0
@@ -193,8 +193,10 @@ def _upsert_customer(
         _upsert_conversation(store, conn, customer.id, conv, f"conversations.{i}", where)
         report.conversations += 1
         report.messages += len(conv.messages)
-    report.notes += _merge_notes(store, conn, customer.id, customer.notes)
-    report.promises += _merge_promises(store, conn, customer.id, customer.promises)
+    _merge_notes(store, conn, customer.id, customer.notes)
+    _merge_promises(store, conn, customer.id, customer.promises)
+    report.notes += len(customer.notes)
+    report.promises += len(customer.promises)
 
 
 def _upsert_conversation(
@@ -229,13 +231,12 @@ def _upsert_conversation(
         conn.execute(insert(tables.messages), rows)
 
 
-def _merge_notes(store: Store, conn: Connection, customer_id: str, items: list[Note]) -> int:
+def _merge_notes(store: Store, conn: Connection, customer_id: str, items: list[Note]) -> None:
     t = tables.notes
     have = {
         (r.text, r.author)
         for r in conn.execute(select(t.c.text, t.c.author).where(t.c.customer_id == customer_id))
     }
-    added = 0
     for note in items:
         key = (note.text, note.author)
         if key in have:
@@ -247,11 +248,9 @@ def _merge_notes(store: Store, conn: Connection, customer_id: str, items: list[N
                 customer_id=customer_id, text=note.text, author=note.author, created_at=created
             )
         )
-        added += 1
-    return added
 
 
-def _merge_promises(store: Store, conn: Connection, customer_id: str, items: list[Promise]) -> int:
+def _merge_promises(store: Store, conn: Connection, customer_id: str, items: list[Promise]) -> None:
     t = tables.promises
     rows = conn.execute(select(t.c.id, t.c.what, t.c.due).where(t.c.customer_id == customer_id))
     have = {(r.what, r.due): r.id for r in rows}
@@ -270,7 +269,6 @@ def _merge_promises(store: Store, conn: Connection, customer_id: str, items: lis
             )
         )
         have[key] = tables.inserted_id(result)
-    return len(items)
 
 
 def load_demo_customers(store: Store) -> int:
