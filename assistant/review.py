@@ -1,0 +1,535 @@
+"""Human review: approve (with edits) or reject a draft, the outbox, and what reviews teach us.
+
+Nothing reaches a customer without a person's approval. ``approve`` re-checks the final text
+against the playbook, then in ONE transaction stores the decision (final text, reviewer, edit
+distance from the model's output, seconds from draft to decision), marks the draft approved,
+queues the text in the outbox and writes an audit event. Drafts are locked optimistically on
+``drafts.version``: a reviewer who read an older version gets :class:`ConflictError`. A draft
+whose customer wrote again after it was made is stale: approving it needs ``confirm_stale``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy import Connection, func, insert, select, update
+
+from assistant import store as tables
+from assistant.errors import ApprovalBlocked, ConflictError, InputError, StaleDraftError
+from assistant.models import CheckResult, Finding
+from assistant.store import Store
+
+Checker = Callable[[str, dict[str, Any]], CheckResult]
+"""Checks a final text given the draft record it belongs to."""
+
+OPEN_STATUSES = ("pending", "generating", "ready")
+DECIDED_STATUSES = ("approved", "rejected", "sent")
+EXPORT_FORMATS = ("csv", "jsonl")
+
+
+class Decision(BaseModel):
+    """A reviewer's decision on a draft."""
+
+    id: int
+    draft_id: int
+    action: Literal["approved", "edited_approved", "rejected"]
+    final_text: str | None = None
+    reviewer: str
+    reason: str | None = None
+    override_reason: str | None = None
+    edit_distance: int | None = None
+    seconds_to_decide: float | None = None
+    created_at: datetime
+    findings: list[Finding] = []
+
+
+class OutboxItem(BaseModel):
+    """An approved reply waiting to be sent (or sent)."""
+
+    id: int
+    draft_id: int
+    decision_id: int
+    customer_id: str | None = None
+    conversation_id: str | None = None
+    channel: str
+    text: str
+    status: str
+    created_at: datetime
+    sent_at: datetime | None = None
+    reviewer: str = ""
+
+
+# -- edit distance ----------------------------------------------------------------------------
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Character edit distance (insertions, deletions, substitutions) between two texts.
+
+    Uses rapidfuzz when it is installed, else a two-row dynamic programme over code points.
+    """
+    try:
+        from rapidfuzz.distance import Levenshtein
+    except ImportError:
+        return _levenshtein_py(a, b)
+    return int(Levenshtein.distance(a, b))
+
+
+def _levenshtein_py(a: str, b: str) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    if not b:
+        return len(a)
+    # Common prefix and suffix cost nothing; trimming them keeps small edits fast.
+    start = 0
+    while start < len(b) and a[start] == b[start]:
+        start += 1
+    end_a, end_b = len(a), len(b)
+    while end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a, end_b = end_a - 1, end_b - 1
+    a, b = a[start:end_a], b[start:end_b]
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+# -- checking ---------------------------------------------------------------------------------
+
+
+def make_checker(
+    store: Store, *, known_urls: set[str] | None = None, ui_lang: str = "ko"
+) -> Checker:
+    """The playbook checker for a draft record: its channel, language, message and customer."""
+
+    def check(text: str, draft: dict[str, Any]) -> CheckResult:
+        from assistant import history, playbook
+
+        customer = (
+            history.get_customer(store, draft["customer_id"]) if draft.get("customer_id") else None
+        )
+        return playbook.check(
+            text,
+            channel=draft.get("channel") or "email",
+            lang=draft.get("language") or None,
+            customer_message=draft.get("message") or None,
+            customer=customer,
+            known_urls=known_urls,
+            situations=list(draft.get("situations") or []),
+            ui_lang=ui_lang,
+        )
+
+    return check
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def _draft_row(conn: Connection, draft_id: int) -> dict[str, Any]:
+    d = tables.drafts
+    row = conn.execute(select(d).where(d.c.id == draft_id)).mappings().first()
+    if row is None:
+        raise InputError(f"no draft {draft_id}", where="draft")
+    return dict(row)
+
+
+def newer_customer_message(conn: Connection, draft: dict[str, Any]) -> datetime | None:
+    """When the customer last wrote in the draft's conversation after the draft was made."""
+    if not draft.get("conversation_id"):
+        return None
+    m = tables.messages
+    latest = conn.execute(
+        select(func.max(m.c.at)).where(
+            m.c.conversation_id == draft["conversation_id"],
+            m.c.role == "customer",
+            m.c.at > draft["created_at"],
+        )
+    ).scalar()
+    return tables.UTCDateTime().process_result_value(latest, conn.dialect) if latest else None
+
+
+def is_stale(store: Store, draft_id: int) -> bool:
+    """True when the draft is marked stale or its customer wrote again after it was made."""
+    with store.engine.connect() as conn:
+        draft = _draft_row(conn, draft_id)
+        return draft["status"] == "stale" or newer_customer_message(conn, draft) is not None
+
+
+def _check_version(draft: dict[str, Any], expected_version: int) -> None:
+    if draft["version"] != expected_version:
+        raise ConflictError(
+            f"draft {draft['id']} changed meanwhile (version {draft['version']}, you read "
+            f"{expected_version}); reload it and decide again",
+            draft_id=draft["id"],
+        )
+    if draft["status"] in DECIDED_STATUSES:
+        raise ConflictError(
+            f"draft {draft['id']} is already {draft['status']}", draft_id=draft["id"]
+        )
+
+
+def _check_stale(conn: Connection, draft: dict[str, Any], confirm_stale: bool) -> None:
+    if confirm_stale:
+        return
+    if draft["status"] == "stale" or newer_customer_message(conn, draft) is not None:
+        raise StaleDraftError(
+            f"the customer wrote again after draft {draft['id']} was made; read the new message, "
+            "then redraft or confirm this reply still fits",
+            draft_id=draft["id"],
+        )
+
+
+def _require(value: str | None, field: str, what: str) -> str:
+    if value is None or not value.strip():
+        raise InputError(f"{what} is required", where=field)
+    return value.strip()
+
+
+# -- deciding ---------------------------------------------------------------------------------
+
+
+def approve(
+    store: Store,
+    draft_id: int,
+    *,
+    final_text: str,
+    reviewer: str,
+    expected_version: int,
+    override_reason: str | None = None,
+    checker: Checker | None = None,
+    confirm_stale: bool = False,
+) -> Decision:
+    """Approve a draft with its final text; queue it in the outbox. One transaction.
+
+    Raises InputError (empty text or reviewer), ApprovalBlocked (error findings and no
+    ``override_reason``), StaleDraftError (customer wrote again; pass ``confirm_stale``),
+    ConflictError (someone else changed or decided the draft since ``expected_version``).
+    """
+    text = _require(final_text, "final_text", "the reply text")
+    who = _require(reviewer, "reviewer", "the reviewer's name")
+    override = override_reason.strip() if override_reason and override_reason.strip() else None
+    draft = store.get_draft(draft_id)
+    if draft is None:
+        raise InputError(f"no draft {draft_id}", where="draft")
+    result = (checker or make_checker(store))(text, draft)
+    if not result.ok and override is None:
+        rules = ", ".join(sorted({f.rule for f in result.errors}))
+        raise ApprovalBlocked(
+            f"the reply still breaks the playbook ({rules}); fix it or give an override reason",
+            findings=result.errors,
+        )
+    with store.transaction() as conn:
+        current = _draft_row(conn, draft_id)
+        _check_version(current, expected_version)
+        _check_stale(conn, current, confirm_stale)
+        decision = _store_decision(
+            store, conn, current, text=text, reviewer=who, override=override, result=result
+        )
+        _queue(store, conn, current, decision)
+    return decision
+
+
+def _set_status(conn: Connection, store: Store, draft: dict[str, Any], status: str) -> None:
+    d = tables.drafts
+    done = conn.execute(
+        update(d)
+        .where(d.c.id == draft["id"], d.c.version == draft["version"])
+        .values(status=status, version=d.c.version + 1, updated_at=store.now())
+    )
+    if done.rowcount != 1:
+        raise ConflictError(f"draft {draft['id']} changed meanwhile", draft_id=draft["id"])
+
+
+def _store_decision(
+    store: Store,
+    conn: Connection,
+    draft: dict[str, Any],
+    *,
+    text: str,
+    reviewer: str,
+    override: str | None,
+    result: CheckResult,
+) -> Decision:
+    now = store.now()
+    output = draft.get("output") or ""
+    distance = levenshtein(output.strip(), text)
+    values: dict[str, Any] = dict(
+        draft_id=draft["id"],
+        action="approved" if distance == 0 else "edited_approved",
+        final_text=text,
+        reviewer=reviewer,
+        override_reason=override,
+        edit_distance=distance,
+        seconds_to_decide=round((now - draft["created_at"]).total_seconds(), 3),
+        created_at=now,
+    )
+    _set_status(conn, store, draft, "approved")
+    decision_id = tables.inserted_id(conn.execute(insert(tables.decisions).values(**values)))
+    payload = {
+        "decision_id": decision_id,
+        "action": values["action"],
+        "edit_distance": distance,
+        "override_reason": override,
+        "findings": [f.rule for f in result.findings],
+    }
+    store.record_event(
+        "draft.approved", draft_id=draft["id"], actor=reviewer, payload=payload, conn=conn
+    )
+    return Decision(id=decision_id, findings=result.findings, **values)
+
+
+def _queue(store: Store, conn: Connection, draft: dict[str, Any], decision: Decision) -> None:
+    conn.execute(
+        insert(tables.outbox).values(
+            draft_id=draft["id"],
+            decision_id=decision.id,
+            customer_id=draft.get("customer_id"),
+            channel=draft.get("channel") or "email",
+            text=decision.final_text or "",
+            status="queued",
+            created_at=decision.created_at,
+        )
+    )
+
+
+def reject(
+    store: Store, draft_id: int, *, reviewer: str, reason: str, expected_version: int
+) -> Decision:
+    """Reject a draft; the reason is required (it steers the prompts). One transaction."""
+    why = _require(reason, "reason", "a reason for rejecting")
+    who = _require(reviewer, "reviewer", "the reviewer's name")
+    with store.transaction() as conn:
+        draft = _draft_row(conn, draft_id)
+        _check_version(draft, expected_version)
+        now = store.now()
+        values: dict[str, Any] = dict(
+            draft_id=draft_id,
+            action="rejected",
+            reviewer=who,
+            reason=why,
+            seconds_to_decide=round((now - draft["created_at"]).total_seconds(), 3),
+            created_at=now,
+        )
+        _set_status(conn, store, draft, "rejected")
+        decision_id = tables.inserted_id(conn.execute(insert(tables.decisions).values(**values)))
+        payload = {"decision_id": decision_id, "reason": why}
+        store.record_event(
+            "draft.rejected", draft_id=draft_id, actor=who, payload=payload, conn=conn
+        )
+    return Decision(id=decision_id, **values)
+
+
+def mark_stale_for_conversation(
+    store: Store, conversation_id: str, *, since: datetime | None = None, actor: str = ""
+) -> list[int]:
+    """Mark open drafts of a conversation made before ``since`` (default: now) stale; their ids.
+
+    Call it when the customer writes again: those drafts answer an older message.
+    """
+    cutoff = since or store.now()
+    d = tables.drafts
+    with store.transaction() as conn:
+        ids = [
+            r.id
+            for r in conn.execute(
+                select(d.c.id).where(
+                    d.c.conversation_id == conversation_id,
+                    d.c.status.in_(OPEN_STATUSES),
+                    d.c.created_at < cutoff,
+                )
+            )
+        ]
+        if ids:
+            conn.execute(
+                update(d)
+                .where(d.c.id.in_(ids))
+                .values(status="stale", version=d.c.version + 1, updated_at=store.now())
+            )
+        for draft_id in ids:
+            store.record_event("draft.stale", draft_id=draft_id, actor=actor, conn=conn)
+    return ids
+
+
+# -- the outbox -------------------------------------------------------------------------------
+
+
+def outbox(store: Store, *, status: str | None = None, limit: int = 500) -> list[OutboxItem]:
+    """Approved replies, newest first; ``status`` "queued" or "sent" to filter."""
+    o, d, dec = tables.outbox, tables.drafts, tables.decisions
+    stmt = (
+        select(o, d.c.conversation_id, dec.c.reviewer)
+        .join(d, d.c.id == o.c.draft_id)
+        .join(dec, dec.c.id == o.c.decision_id)
+        .order_by(o.c.id.desc())
+        .limit(limit)
+    )
+    if status is not None:
+        stmt = stmt.where(o.c.status == status)
+    with store.engine.connect() as conn:
+        return [OutboxItem(**dict(r)) for r in conn.execute(stmt).mappings()]
+
+
+def mark_sent(store: Store, decision_id: int, *, actor: str = "") -> OutboxItem:
+    """Mark the outbox entry of a decision sent; the reply joins the customer's conversation."""
+    o, d = tables.outbox, tables.drafts
+    now = store.now()
+    with store.transaction() as conn:
+        row = conn.execute(select(o).where(o.c.decision_id == decision_id)).first()
+        if row is None:
+            raise InputError(f"no outbox entry for decision {decision_id}", where="decision")
+        if row.status == "sent":
+            raise ConflictError(f"decision {decision_id} was already sent", draft_id=row.draft_id)
+        conn.execute(update(o).where(o.c.id == row.id).values(status="sent", sent_at=now))
+        conn.execute(
+            update(d)
+            .where(d.c.id == row.draft_id)
+            .values(status="sent", version=d.c.version + 1, updated_at=now)
+        )
+        payload = {"decision_id": decision_id, "outbox_id": row.id}
+        store.record_event(
+            "reply.sent", draft_id=row.draft_id, actor=actor, payload=payload, conn=conn
+        )
+    _record_reply(store, row.draft_id, row.text, now)
+    return next(i for i in outbox(store) if i.decision_id == decision_id)
+
+
+def _record_reply(store: Store, draft_id: int, text: str, at: datetime) -> None:
+    draft = store.get_draft(draft_id)
+    if draft and draft.get("customer_id") and draft.get("conversation_id"):
+        from assistant import history
+
+        history.record_message(
+            store,
+            draft["customer_id"],
+            draft["conversation_id"],
+            "agent",
+            text,
+            draft.get("channel") or "email",
+            at=at,
+        )
+
+
+EXPORT_FIELDS = (
+    "id",
+    "draft_id",
+    "decision_id",
+    "customer_id",
+    "conversation_id",
+    "channel",
+    "status",
+    "reviewer",
+    "created_at",
+    "sent_at",
+    "text",
+)
+
+
+def export_outbox(store: Store, fmt: str = "csv", *, status: str | None = None) -> str:
+    """The outbox as CSV (header + one row per reply) or JSONL (one JSON object a line)."""
+    if fmt not in EXPORT_FORMATS:
+        raise InputError(f"unknown format {fmt!r} (use csv or jsonl)", where="format")
+    rows = [
+        {k: v for k, v in item.model_dump(mode="json").items() if k in EXPORT_FIELDS}
+        for item in outbox(store, status=status)
+    ]
+    if fmt == "jsonl":
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(EXPORT_FIELDS), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+# -- analytics --------------------------------------------------------------------------------
+
+
+def _summary(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"mean": None, "median": None}
+    return {
+        "mean": round(statistics.fmean(values), 2),
+        "median": round(float(statistics.median(values)), 2),
+    }
+
+
+def _rates(actions: list[str]) -> dict[str, Any]:
+    counts = Counter(actions)
+    total = len(actions)
+    as_is, edited, rejected = (
+        counts["approved"],
+        counts["edited_approved"],
+        counts["rejected"],
+    )
+    share = (lambda n: round(n / total, 4)) if total else (lambda n: None)
+    return {
+        "decided": total,
+        "approved_as_is": as_is,
+        "edited": edited,
+        "rejected": rejected,
+        "rate_as_is": share(as_is),
+        "rate_edited": share(edited),
+        "rate_rejected": share(rejected),
+        "acceptance_rate": share(as_is + edited),
+    }
+
+
+def analytics(store: Store) -> dict[str, Any]:
+    """What reviews say: acceptance (as is / edited / rejected), edit distance, time to decide,
+    findings by rule, reject reasons and overrides, overall and per prompt version × model."""
+    d, dec = tables.drafts, tables.decisions
+    with store.engine.connect() as conn:
+        decided = [
+            dict(r)
+            for r in conn.execute(
+                select(dec, d.c.prompt_version, d.c.model).join(d, d.c.id == dec.c.draft_id)
+            ).mappings()
+        ]
+        all_drafts = [dict(r) for r in conn.execute(select(d.c.findings, d.c.status)).mappings()]
+    edits = [float(r["edit_distance"]) for r in decided if r["edit_distance"] is not None]
+    approved = [r for r in decided if r["action"] != "rejected"]
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in decided:
+        groups[(r["prompt_version"] or "", r["model"] or "")].append(r)
+    return {
+        "drafts": len(all_drafts),
+        "drafts_by_status": dict(Counter(r["status"] for r in all_drafts)),
+        **_rates([r["action"] for r in decided]),
+        "edit_distance": _summary(edits),
+        "seconds_to_approve": _summary(
+            [float(r["seconds_to_decide"]) for r in approved if r["seconds_to_decide"] is not None]
+        ),
+        "overrides": sum(1 for r in decided if r["override_reason"]),
+        "reject_reasons": dict(Counter(r["reason"] for r in decided if r["action"] == "rejected")),
+        "findings_by_rule": dict(
+            sorted(
+                Counter(
+                    f.get("rule")
+                    for r in all_drafts
+                    for f in (r["findings"] or [])
+                    if f.get("rule")
+                ).items()
+            )
+        ),
+        "by_prompt_version": [
+            {
+                "prompt_version": version,
+                "model": model,
+                **_rates([r["action"] for r in rows]),
+                "edit_distance": _summary(
+                    [float(r["edit_distance"]) for r in rows if r["edit_distance"] is not None]
+                ),
+            }
+            for (version, model), rows in sorted(groups.items())
+        ],
+    }
