@@ -40,6 +40,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult, Dialect, make_url
 from sqlalchemy.pool import StaticPool
 
+from assistant.errors import ConflictError
+
 if TYPE_CHECKING:
     from assistant.config import Settings
 
@@ -266,15 +268,15 @@ the schema after the last one."""
 DRAFT_FIELDS = frozenset(c.name for c in drafts.columns) - {"id", "created_at", "updated_at"}
 
 
-class StaleVersionError(Exception):
+class StaleVersionError(ConflictError):
     """A draft changed since it was read (optimistic locking): reload it and try again."""
 
     def __init__(self, draft_id: int, expected: int, found: int | None) -> None:
-        self.draft_id = draft_id
         self.expected = expected
         self.found = found
         super().__init__(
-            f"draft {draft_id} is at version {found}, not {expected}: it changed meanwhile"
+            f"draft {draft_id} is at version {found}, not {expected}: it changed meanwhile",
+            draft_id=draft_id,
         )
 
 

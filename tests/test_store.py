@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant import store as store_module
 from assistant.config import load_settings
+from assistant.errors import ConflictError
 from assistant.store import MIGRATIONS, StaleVersionError, Store
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
@@ -136,7 +137,8 @@ def test_optimistic_locking_rejects_a_stale_writer(store: Store) -> None:
     store.update_draft(draft_id, expected_version=1, status="ready")
     with pytest.raises(StaleVersionError) as err:
         store.update_draft(draft_id, expected_version=1, status="approved")
-    assert err.value.found == 2
+    assert err.value.found == 2 and err.value.draft_id == draft_id
+    assert isinstance(err.value, ConflictError)  # what review and the UI catch
     draft = store.get_draft(draft_id)
     assert draft is not None and draft["status"] == "ready"
 
