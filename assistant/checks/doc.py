@@ -74,15 +74,35 @@ class Doc:
                 return s, e
         return 0, len(self.text)
 
-    def matches(self, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
-        """Every match of ``pattern`` outside quoted text."""
-        for m in pattern.finditer(self.text):
-            if not self.in_quote(m.start(), m.end()):
-                yield m
+    def matches(self, pattern: Rx, *, quotes: bool = False) -> Iterator[_Shifted]:
+        """Every match of ``pattern`` sentence by sentence (offsets stay those of the text),
+        outside quoted text unless ``quotes``."""
+        for start, end in self.sents:
+            sent = self.text[start:end]
+            for m in pattern.finditer(sent):
+                if quotes or not self.in_quote(start + m.start(), start + m.end()):
+                    yield _Shifted(m, start)
 
-    def has(self, pattern: re.Pattern[str]) -> bool:
+    def has(self, pattern: Rx) -> bool:
         """True when ``pattern`` matches anywhere outside quoted text."""
         return next(self.matches(pattern), None) is not None
+
+
+class _Shifted:
+    """A match inside one sentence, with offsets into the whole text."""
+
+    def __init__(self, match: re.Match[str], offset: int) -> None:
+        self._m = match
+        self._offset = offset
+
+    def start(self) -> int:
+        return self._m.start() + self._offset
+
+    def end(self) -> int:
+        return self._m.end() + self._offset
+
+    def group(self, index: int = 0) -> str:
+        return self._m.group(index)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -106,6 +126,77 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def rx(*parts: str) -> re.Pattern[str]:
-    """One case-insensitive pattern from alternatives."""
-    return re.compile("|".join(f"(?:{p})" for p in parts), re.I)
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+_LATIN = re.compile(r"[A-Za-z]{2}")
+_LITERAL_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+class Rx:
+    """Case-insensitive alternatives, run by script: Korean parts only on text with Hangul,
+    English parts only on text with Latin letters, the rest (digits, symbols) always.
+
+    Same ``search``/``finditer`` as a compiled pattern, several times faster on one-language
+    text because Python's ``re`` tries every alternative at every position.
+    """
+
+    def __init__(self, parts: tuple[str, ...]) -> None:
+        parts = tuple(alt for p in parts for alt in _alternatives(p))
+        self.parts = parts
+        self.kinds = [_kind(p) for p in parts]
+        self._compiled: dict[tuple[bool, bool], re.Pattern[str] | None] = {}
+        self.pattern = "|".join(f"(?:{p})" for p in parts)
+
+    def _for(self, text: str) -> re.Pattern[str] | None:
+        key = (bool(_HANGUL.search(text)), bool(_LATIN.search(text)))
+        if key not in self._compiled:
+            wanted = {"neutral"} | ({"ko"} if key[0] else set()) | ({"en"} if key[1] else set())
+            chosen = [p for p, k in zip(self.parts, self.kinds, strict=True) if k in wanted]
+            joined = "|".join(f"(?:{p})" for p in chosen)
+            self._compiled[key] = re.compile(joined, re.I) if chosen else None
+        return self._compiled[key]
+
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
+        """The first match in ``text`` from ``pos``."""
+        pattern = self._for(text)
+        return pattern.search(text, pos) if pattern else None
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """Every match in ``text``."""
+        pattern = self._for(text)
+        return pattern.finditer(text) if pattern else iter(())
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """Split ``pattern`` at its top-level ``|`` (outside groups and character classes)."""
+    out, depth, in_class, start, i = [], 0, False, 0, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    out.append(pattern[start:])
+    return [p for p in out if p]
+
+
+def _kind(part: str) -> str:
+    if _HANGUL.search(part):
+        return "ko"
+    literal = re.sub(r"\\.|\[[^\]]*\]|\(\?[:=!<]+", "", part)
+    return "en" if _LITERAL_WORD.search(literal) else "neutral"
+
+
+def rx(*parts: str) -> Rx:
+    """One case-insensitive pattern from alternatives (see ``Rx``)."""
+    return Rx(parts)

@@ -11,6 +11,7 @@ flagged.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from assistant.checks.doc import Doc, Hit
 from assistant.text import kiwi
@@ -21,6 +22,7 @@ _TRAILING_JUNK = re.compile(
     r"[\s.!?~…^;:,)\]\"'”’ㅎㅋㅠㅜ]+$|[\s]*[\U0001F300-\U0001FAFF\u2600-\u27BF]+$"
 )
 _TAIL_WORDS = 2
+_POLITE_SURFACE = re.compile(r"(니다|니까|요|시오|죠|세요)$")
 
 
 def _is_polite(form: str) -> bool:
@@ -40,6 +42,8 @@ def _tails(doc: Doc) -> list[tuple[int, str]]:
         tail_end = start + len(body)
         if doc.in_quote(tail_end - 1, tail_end) or _ends_in_quote(doc, tail_end):
             continue
+        if _POLITE_SURFACE.search(body):
+            continue  # -니다/-니까/-요/-시오/-죠 on the surface: polite whatever the analysis
         out.append((tail_start, doc.text[tail_start:tail_end]))
     return out
 
@@ -55,16 +59,29 @@ def check_polite(doc: Doc) -> list[Hit]:
     tails = _tails(doc)
     if not tails:
         return []
+    # One Kiwi call for all tails: joined by line breaks, tokens mapped back by offset.
+    joined = "\n".join(t for _, t in tails)
+    starts = []
+    pos = 0
+    for _, tail in tails:
+        starts.append(pos)
+        pos += len(tail) + 1
+    groups: list[list[Any]] = [[] for _ in tails]
+    index = 0
+    for tok in kiwi().tokenize(joined):
+        while index + 1 < len(starts) and tok.start >= starts[index + 1]:
+            index += 1
+        groups[index].append(tok)
     hits = []
-    for (offset, tail), tokens in zip(tails, kiwi().tokenize([t for _, t in tails]), strict=True):
-        ending = _final_ending(tokens, len(tail))
+    for (offset, tail), base, tokens in zip(tails, starts, groups, strict=True):
+        ending = _final_ending(tokens)
         if ending is None or _is_polite(ending[0]):
             continue
-        hits.append(Hit("F9", offset + ending[1], offset + len(tail), note=ending[0]))
+        hits.append(Hit("F9", offset + ending[1] - base, offset + len(tail), note=ending[0]))
     return hits
 
 
-def _final_ending(tokens: list, length: int) -> tuple[str, int] | None:
+def _final_ending(tokens: list[Any]) -> tuple[str, int] | None:
     """The sentence-final ending ``(form, start of its word)``, or None when there is none."""
     last = None
     for i, tok in enumerate(tokens):
@@ -81,7 +98,7 @@ def _final_ending(tokens: list, length: int) -> tuple[str, int] | None:
     return tok.form, _word_start(tokens, last)
 
 
-def _word_start(tokens: list, index: int) -> int:
+def _word_start(tokens: list[Any], index: int) -> int:
     """Start offset of the word (어절) holding token ``index``."""
     start = tokens[index].start
     for j in range(index - 1, -1, -1):

@@ -22,12 +22,12 @@ _F3_TOPIC = rx(
     r"\b(breach|vulnerabilit\w+|hack\w*|security)\b|\b(roadmap|release\s+date|launch\s+date)\b",
 )
 _F3_DECISION = rx(
-    r"(가능|불가능|불가)(합니다|해요|하다|하며|하고)|안\s*됩니다|해\s*드릴\s*수\s*(있|없)|드릴\s*수\s*(있|없)",
+    r"(가능|불가능|불가)(합니다|해요|하다|하며|하고)|가능하지\s*않|되지\s*않습니다|안\s*됩니다|해\s*드릴\s*수\s*(있|없)|드릴\s*수\s*(있|없)",
     r"(적용|제공|지급|연장|면제)해\s*드리겠|(적용|제공|지급|연장)\s*(됩니다|해\s*드립)|어렵습니다",
     r"(안전합니다|영향이\s*없|문제가\s*없|책임이\s*없|책임지지\s*않|해당되지\s*않)",
     r"\byes,?\s+(we|I)\s+can\b|\b(we|I)\s+can\s+(give|offer|do|apply|extend|waive|match|make|provide)",
     r"\b(we|I)('ll|\s+will)\s+(give|offer|apply|extend|waive|compensate|pay|refund)\b",
-    r"\bis\s+(not\s+)?possible\b|\bimpossible\b|\bnot\s+(allowed|eligible)\b",
+    r"(\bis|'s)\s+(not\s+)?possible\b|\bimpossible\b|\bnot\s+(allowed|eligible)\b",
     r"\b(can(no|')t|won'?t)\s+(give|offer|do|apply|extend|waive|provide)\b",
     r"\bthere('s|\s+is)\s+no\s+(way|discount|exception)|\bno\s+(discounts?|exceptions?)\b",
     r"\b(is|are)\s+(completely\s+|totally\s+|100%\s+)?(safe|secure|not\s+affected)\b|\bnot\s+liable\b",
@@ -42,7 +42,7 @@ _F3_DEFER = rx(
     r"\bget\s+back\s+to\s+you\b|\bwhether\b",
 )
 _F3_BARE_ANSWER = rx(
-    r"^\s*(네|예|아니요|아뇨|죄송하지만|안타깝지만|아쉽게도)[,.!\s]",
+    r"^\s*(네|예|아니요|아뇨|죄송하지만|안타깝지만|아쉽지만|아쉽게도)[,.!\s]",
     r"^\s*(yes|no|unfortunately|sorry|sadly|sure|of\s+course)\b",
 )
 _REFUND = rx(r"환불|환급|반환|\brefund\w*|\bmoney\s+back\b|\breimburse\w*")
@@ -74,7 +74,7 @@ def _non_refund_topic(sent: str) -> bool:
 # ---------------------------------------------------------------- F4 refund refusal
 _F4_REFUSAL = rx(
     r"불가|안\s*됩니다|안\s*돼|해\s*드릴\s*수\s*(가\s*|는\s*)?없|드릴\s*수\s*(가\s*|는\s*)?없|어렵습니다|하지\s*않습니다",
-    r"거절|진행되지\s*않|대상이\s*아닙|해당되지\s*않",
+    r"거절|(진행|처리)되지\s*않|처리할\s*수\s*없|대상이\s*아닙|해당되지\s*않",
     r"\b(can(no|')t|unable\s+to|won'?t|will\s+not|do\s+not|don'?t)\s+(\w+\s+){0,2}(refund|offer|give|issue|process)",
     r"\bnot\s+(possible|able|eligible|refundable)|\bno\s+refunds?\b|\bnon-?refundable\b",
     r"\b(denied|declined|rejected)\b",

@@ -67,8 +67,11 @@ _PHONE = rx(
     r"(?<![\d-])\+\d{1,3}[-.\s]\d{1,4}[-.\s]\d{3,4}[-.\s]\d{3,4}(?![\d-])",
 )
 _CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
+_ORDER_CODE = re.compile(
+    r"\b(?:ORD|ORDER|INV|GPA|TXN|PAY)[-_.]?(?=[A-Z0-9.\-]*\d)[A-Z0-9][A-Z0-9.\-]{3,}\b"
+)
 _ORDER = rx(
-    r"\b(?:ORD|ORDER|INV|GPA|TXN|PAY)[-_.]?[A-Z0-9][A-Z0-9.\-]{3,}\b",
+    _ORDER_CODE.pattern,
     r"(?:주문|결제|거래|영수증)\s*번호\s*(?:는|은)?\s*[:：]?\s*#?[A-Z0-9][A-Z0-9-]{4,}",
     r"\b(?:order|invoice|receipt|transaction)\s*(?:#|number|no\.?|id)\s*(?:is\s*)?[:：]?\s*#?[A-Z0-9][A-Z0-9-]{4,}",
     r"(?<![\w&])#\d{6,}\b",
@@ -134,31 +137,32 @@ def check_leak(doc: Doc) -> list[Hit]:
     """F8: personal data not the customer's own (any in public), internal notes, secrets,
     and system-prompt echoes."""
     emails, own = (set(), set()) if doc.public else _own_values(doc)
+    urls = url_spans(doc.text)
     hits = []
-    for m in _EMAIL.finditer(doc.text):
-        addr = m.group(0).lower()
+    for em in _EMAIL.finditer(doc.text):
+        addr = em.group(0).lower()
         if not _COMPANY_DOMAIN.search(addr) and addr not in emails:
-            hits.append(Hit("F8", m.start(), m.end(), note="email"))
-    cards = [m for m in _CARD.finditer(doc.text) if _luhn(re.sub(r"\D", "", m.group(0)))]
-    hits += [
-        Hit("F8", m.start(), m.end(), note="card") for m in cards if _digits(m.group(0)) not in own
-    ]
-    taken = [(h.start or 0, h.end or 0) for h in hits]
-    for m in _PHONE.finditer(doc.text):
-        if _digits(m.group(0)) not in own and not _overlaps(m.start(), m.end(), taken):
-            hits.append(Hit("F8", m.start(), m.end(), note="phone"))
-    for m in _ORDER.finditer(doc.text):
-        if re.sub(r"\W", "", m.group(0)).upper() not in own:
-            hits.append(Hit("F8", m.start(), m.end(), note="order"))
+            hits.append(Hit("F8", em.start(), em.end(), note="email"))
+    for cm in _CARD.finditer(doc.text):
+        digits = re.sub(r"\D", "", cm.group(0))
+        if _luhn(digits) and _digits(cm.group(0)) not in own:
+            hits.append(Hit("F8", cm.start(), cm.end(), note="card"))
+    taken = urls + [(h.start or 0, h.end or 0) for h in hits]
+    for note, pattern, key in (
+        ("phone", _PHONE, _digits),
+        ("order", _ORDER, lambda v: re.sub(r"\W", "", v).upper()),
+    ):
+        for m in doc.matches(pattern, quotes=True):
+            if key(m.group(0)) not in own and not _overlaps(m.start(), m.end(), taken):
+                hits.append(Hit("F8", m.start(), m.end(), note=note))
     address_ok = "" if doc.public else (doc.customer_message or "")
-    for m in _ADDRESS.finditer(doc.text):
+    for m in doc.matches(_ADDRESS, quotes=True):
         if m.group(0) not in address_ok:
             hits.append(Hit("F8", m.start(), m.end(), note="address"))
-    hits += [Hit("F8", m.start(), m.end(), note="internal") for m in _INTERNAL.finditer(doc.text)]
-    if doc.public:
+    markers = [(_INTERNAL, "internal")] + ([(_PUBLIC_ACCOUNT, "account")] if doc.public else [])
+    for pattern, note in markers:
         hits += [
-            Hit("F8", m.start(), m.end(), note="account")
-            for m in _PUBLIC_ACCOUNT.finditer(doc.text)
+            Hit("F8", m.start(), m.end(), note=note) for m in doc.matches(pattern, quotes=True)
         ]
     hits += _prompt_echo(doc)
     return _dedupe(hits)

@@ -1,0 +1,301 @@
+"""The playbook checker: every rule in both languages, spans, channels, severities, the corpus."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.checker_eval import evaluate_checker
+from assistant.errors import InputError
+from assistant.models import Customer
+from assistant.playbook import (
+    RULES,
+    channel_limit,
+    check,
+    count_chars,
+    explain,
+    judge,
+    required_moves,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+KU = "https://help.harunotes.example/ko/articles/"
+EU = "https://help.harunotes.example/en/articles/"
+KNOWN = {KU + "sync-troubleshooting", EU + "sync-troubleshooting", EU + "refunds"}
+KO_HEAD = "안녕하세요 민지 고객님, 하루노트 고객지원팀 김하나입니다.\n"
+EN_HEAD = "Hi Alex,\nThis is Sam from the Haru Notes support team.\n"
+
+
+def rules_of(text: str, **kw: object) -> set[str]:
+    return {f.rule for f in check(text, **kw).findings}  # type: ignore[arg-type]
+
+
+def finding(text: str, rule: str, **kw: object):  # noqa: ANN201
+    found = [f for f in check(text, **kw).findings if f.rule == rule]  # type: ignore[arg-type]
+    assert found, f"{rule} not found in {text!r}"
+    return found[0]
+
+
+# (rule, positive, negative, extra kwargs) in both languages
+CASES = [
+    ("F1", "고객님께서 잘못 누르신 것 같습니다.", "이번 일은 고객님의 잘못이 아닙니다.", {}),
+    ("F1", "You must have clicked the wrong button.", "This isn't your fault at all.", {}),
+    (
+        "F2",
+        "반드시 내일까지 수정해 드리겠습니다.",
+        "담당 팀에 확인하여 목요일까지 다시 연락드리겠습니다.",
+        {},
+    ),
+    ("F2", "I guarantee the fix will be live tomorrow.", "I'll update you by Thursday.", {}),
+    (
+        "F3",
+        "네, 연간 요금제는 30% 할인해 드릴 수 있습니다.",
+        "할인 가능 여부는 제가 결정할 수 없어 결제 담당 팀에 확인한 뒤 목요일까지 답변드리겠습니다.",
+        {},
+    ),
+    (
+        "F3",
+        "Yes, we can give you a 50% discount.",
+        "I can't decide this myself, I'll ask the billing team about the discount by Thursday.",
+        {},
+    ),
+    (
+        "F4",
+        "환불은 불가합니다.",
+        "환불을 원하시는 이유를 알려 주시겠어요? 환불은 어렵지만 대신 방법을 찾아보겠습니다.",
+        {},
+    ),
+    (
+        "F4",
+        "Refunds are not possible.",
+        "We can't refund App Store purchases, but you can request one from Apple.",
+        {},
+    ),
+    (
+        "F5",
+        "정말 해지하시겠어요? 혜택을 모두 잃게 됩니다.",
+        "요청하신 대로 구독을 해지해 드렸습니다. 나중에 할인 쿠폰도 있습니다.",
+        {"customer_message": "구독 해지해 주세요", "situations": ["S3"]},
+    ),
+    (
+        "F5",
+        "Are you sure? You'll lose all your Plus features.",
+        "I've cancelled your subscription as you asked. If you change your mind, a discount is waiting.",
+        {"customer_message": "Cancel my plan", "situations": ["S3"]},
+    ),
+    (
+        "F6",
+        "말씀드렸다시피 해당 기능은 Plus 전용입니다.",
+        "여러 번 연락하시게 해 드려 죄송합니다.",
+        {},
+    ),
+    (
+        "F6",
+        "As I already explained, it's a Plus feature.",
+        "I'm sorry you had to write several times.",
+        {},
+    ),
+    (
+        "F7",
+        "방법은 https://help.harunotes.example/ko/articles/made-up 에 있습니다.",
+        "방법은 " + KU + "sync-troubleshooting/ 에 있습니다.",
+        {"known_urls": KNOWN},
+    ),
+    (
+        "F7",
+        "See https://help.harunotes.example/en/articles/made-up.",
+        "See " + EU + "refunds.",
+        {"known_urls": KNOWN},
+    ),
+    (
+        "F8",
+        "다른 고객 연락처 010-9876-5432 로 확인했습니다.",
+        "남겨 주신 010-1234-5678 로 연락드리겠습니다.",
+        {"customer_message": "제 번호는 010-1234-5678 입니다"},
+    ),
+    (
+        "F8",
+        "Internal note: VIP customer, do not share.",
+        "Please write to support@harunotes.example.",
+        {},
+    ),
+    ("F9", "동기화 문제 확인해 볼게.", '고객님께서 "왜 안 돼?"라고 하신 부분을 확인했습니다.', {}),
+]
+
+
+@pytest.mark.parametrize(("rule", "positive", "negative", "kw"), CASES)
+def test_rule_positive_and_negative(rule: str, positive: str, negative: str, kw: dict) -> None:
+    assert rule in rules_of(positive, **kw)
+    assert rule not in rules_of(negative, **kw)
+
+
+def test_f9_only_for_korean_and_reads_endings_not_words() -> None:
+    assert "F9" not in rules_of(EN_HEAD + 'The Korean UI says "안 돼" here.', lang="en")
+    assert "F9" in rules_of("이건 버그가 아니야.")
+    assert "F9" in rules_of("어디 있니?")
+    assert "F9" not in rules_of("확인해서요. 감사해요!")
+
+
+def test_span_and_quote_point_at_the_words() -> None:
+    text = KO_HEAD + "그리고 반드시 내일까지 수정해 드리겠습니다."
+    f = finding(text, "F2")
+    assert f.span is not None and f.quote == text[f.span[0] : f.span[1]]
+    assert f.quote.startswith("반드시")
+    leak = finding("Call 415-555-0134 today.", "F8")
+    assert leak.quote == "415-555-0134" and leak.span == (5, 17)
+    f9 = finding("안녕하세요. 그건 안 돼.", "F9")
+    assert f9.quote == "돼"
+
+
+def test_missing_move_has_no_span() -> None:
+    result = check("Export is under File.", customer_message="How do I export to Markdown?")
+    moves = [f for f in result.findings if f.rule.startswith("R")]
+    assert {f.rule for f in moves} >= {"R2", "R3", "R6"}
+    assert all(f.span is None and f.quote is None for f in moves)
+
+
+def test_public_channel_allows_no_account_detail() -> None:
+    customer = Customer(id="c1", name="Alex", phone="415-555-0134")
+    private = check("I'll call you at 415-555-0134.", channel="email", customer=customer)
+    public = check("@alex we'll call you at 415-555-0134.", channel="x", customer=customer)
+    assert "F8" not in {f.rule for f in private.findings}
+    assert "F8" in {f.rule for f in public.findings}
+
+
+def test_system_prompt_echo_is_a_leak() -> None:
+    prompt = "You are the Haru Notes assistant and must never reveal the coupon codes to anyone."
+    text = "Sure. You are the Haru Notes assistant and must never reveal the coupon codes."
+    assert "F8" in rules_of(text, system_prompt=prompt)
+    assert "F8" not in rules_of(
+        "Sure, happy to help with the coupon question.", system_prompt=prompt
+    )
+
+
+def test_x_counts_hangul_double_and_urls_as_23() -> None:
+    assert count_chars("hello", "x") == 5
+    assert count_chars("안녕하세요", "x") == 10
+    assert count_chars("see " + EU + "refunds", "x") == 4 + 23
+    assert count_chars("안녕하세요", "email") == 5
+    assert channel_limit("x") == 280 and channel_limit("email") is None
+    assert channel_limit("review") == 350
+
+
+def test_length_over_limit() -> None:
+    assert "C1" in rules_of("가" * 141, channel="x")
+    assert "C1" not in rules_of("가" * 140, channel="x")
+    over = finding("a" * 300, "C1", channel="x")
+    assert over.severity == "error" and over.span == (280, 300)
+    chat = finding("a" * 1200, "C1", channel="chat")
+    assert chat.severity == "warning"
+
+
+def test_severity_and_ok() -> None:
+    bad = check("환불은 불가합니다.", situations=["S2"])
+    assert not bad.ok and any(f.rule == "F4" and f.severity == "error" for f in bad.findings)
+    calm = check(EN_HEAD + "As I said before, it is on the Plus plan. Thanks for asking.")
+    assert any(f.rule == "F6" and f.severity == "warning" for f in calm.findings)
+    angry = check(EN_HEAD + "As I said before, it is on the Plus plan.", situations=["S1"])
+    assert any(f.rule == "F6" and f.severity == "error" for f in angry.findings)
+    assert any(
+        f.rule == "F6" and f.severity == "error" for f in check("Good luck with that.").findings
+    )
+
+
+def test_good_reply_is_ok() -> None:
+    text = (
+        KO_HEAD
+        + "아이폰 노트가 웹에 동기화되지 않는다고 알려 주셔서 감사합니다. 불편을 드려 죄송합니다.\n"
+        "방법은 " + KU + "sync-troubleshooting 에 있습니다. 해결되지 않으면 담당 팀에 확인하여 "
+        "영업일 기준 2일 이내에 다시 연락드리겠습니다.\n\n김하나 드림"
+    )
+    result = check(
+        text,
+        customer_message="아이폰 노트가 웹에서 동기화 안 돼요",
+        known_urls=KNOWN,
+        situations=["S4"],
+    )
+    assert result.ok and result.findings == []
+
+
+def test_required_moves_by_situation_and_channel() -> None:
+    assert required_moves([], "email") == ["R1", "R2", "R3", "R4", "R5", "R6"]
+    assert required_moves(["S8"], "email") == ["R3", "R6"]
+    assert "R4" not in required_moves(["S6"], "email") and "R5" not in required_moves(
+        ["S6"], "chat"
+    )
+    assert "R6" not in required_moves(["S4"], "x") and "R5" not in required_moves(["S4"], "x")
+    assert "R2" in required_moves(["S6"], "x") and "R2" not in required_moves(["S4"], "instagram")
+
+
+def test_missing_follow_up_is_an_error_when_the_situation_needs_one() -> None:
+    text = (
+        KO_HEAD
+        + "말씀하신 동기화 문제를 알려 주셔서 감사합니다. 불편을 드려 죄송합니다. "
+        + KU
+        + "sync-troubleshooting"
+    )
+    r5 = finding(text, "R5", situations=["S5"], known_urls=KNOWN)
+    assert r5.severity == "error"
+    assert finding(text, "R5", situations=[], known_urls=KNOWN).severity == "warning"
+
+
+def test_rules_texts_and_explain() -> None:
+    assert set(RULES) == {f"R{i}" for i in range(1, 7)} | {f"F{i}" for i in range(1, 10)} | {"C1"}
+    assert "목요일까지" in RULES["F2"].fix["ko"]
+    assert explain("F4", "en").startswith("F4 refund_refusal")
+    ko = check("환불은 불가합니다.", ui_lang="ko").findings[0]
+    en = check("환불은 불가합니다.", ui_lang="en").findings[0]
+    assert ko.message != en.message and "환불" in ko.message and "refund" in en.message
+
+
+def test_contract_shape() -> None:
+    doc = check("Refunds are not possible.", situations=["S2"]).contract()
+    assert set(doc) == {"ok", "findings"} and doc["ok"] is False
+    f = doc["findings"][0]
+    assert set(f) == {"rule", "severity", "span", "quote", "message", "fix"}
+    assert isinstance(f["span"], list) and len(f["span"]) == 2
+    json.dumps(doc)
+
+
+def test_unknown_channel_is_input_error() -> None:
+    with pytest.raises(InputError):
+        check("hi", channel="fax")
+
+
+def test_judge_with_mock_response() -> None:
+    text = "We guarantee it ships tomorrow."
+    reply = json.dumps(
+        {
+            "findings": [
+                {"rule": "F2", "quote": "guarantee it ships tomorrow", "message": "m", "fix": "f"},
+                {"rule": "Z9", "quote": None, "message": "unknown", "fix": "x"},
+            ]
+        }
+    )
+    found = judge(text, model="openai/gpt-4o-mini", mock_response=reply)
+    assert [f.rule for f in found] == ["F2"]
+    assert found[0].span == (3, 30) and found[0].quote == "guarantee it ships tomorrow"
+    assert judge(text, model="openai/gpt-4o-mini", mock_response="not json") == []
+
+
+@pytest.mark.parametrize("name", ["checker.jsonl", "checker_holdout.jsonl"])
+def test_corpus_meets_targets(name: str) -> None:
+    path = REPO / "evals" / name
+    if not path.exists():
+        pytest.skip(f"{name} not written")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    report = evaluate_checker(path)
+    if name == "checker.jsonl":
+        assert len(lines) >= 100
+        langs = [json.loads(x)["lang"] for x in lines]
+        assert 0.4 <= langs.count("ko") / len(langs) <= 0.6
+        for rule in [f"F{i}" for i in range(1, 10)] + ["C1"]:
+            c = report["per_rule"][rule]
+            assert c["tp"] >= 3 and c["tn"] >= 3, rule
+    assert report["recall"] >= 0.95, report["misses"]
+    assert report["false_alarm_rate"] <= 0.05, report["misses"]
+    for rule, c in report["per_rule"].items():
+        for metric in ("precision", "recall"):
+            assert c[metric] is None or c[metric] >= 0.85, (rule, metric, c)
