@@ -59,11 +59,20 @@ def business_days_after(start: date, days: int) -> date:
     return current
 
 
-def format_window(due: date, language: str) -> str:
-    """An honest window: "11월 24일(화)" / "by Tuesday, November 24"."""
+def format_window(due: date, language: str, days: int | None = None) -> str:
+    """An honest window in business days with its date.
+
+    ``"영업일 기준 2일 이내(11월 25일 수요일까지)"`` / ``"within 2 business days (by Wednesday, November 25)"``;
+    without ``days`` only the date part.
+    """
     if language == "ko":
-        return f"{due.month}월 {due.day}일({_WEEKDAYS_KO[due.weekday()]})"
-    return f"by {due.strftime('%A')}, {due.strftime('%B')} {due.day}"
+        when = f"{due.month}월 {due.day}일 {_WEEKDAYS_KO[due.weekday()]}요일까지"
+        return f"영업일 기준 {days}일 이내({when})" if days else when
+    when = f"by {due.strftime('%A')}, {due.strftime('%B')} {due.day}"
+    if not days:
+        return when
+    unit = "business day" if days == 1 else "business days"
+    return f"within {days} {unit} ({when})"
 
 
 def issue_phrase(message: str, language: str, limit: int | None = None) -> str:
@@ -116,7 +125,10 @@ def _window(req: OfflineRequest) -> tuple[str, str]:
         kind, days = "bug", 2
     else:
         kind, days = "plain", 1
-    return format_window(business_days_after(req.today, days), req.language), kind
+    due = business_days_after(req.today, days)
+    if req.channel in PUBLIC_CHANNELS:
+        return format_window(due, req.language), kind
+    return format_window(due, req.language, days), kind
 
 
 def compose(req: OfflineRequest, fits: Callable[[str], bool] | None = None) -> Generation:

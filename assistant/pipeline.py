@@ -81,24 +81,14 @@ def validate(req: DraftRequest) -> None:
 
 
 def retrieve(deps: Deps, req: DraftRequest, language: str) -> list[SearchHit]:
-    """Knowledge hits for the message: the agent's pins first, dropped ones removed."""
+    """Knowledge hits for the message (the customer's language preferred): pins first, drops removed."""
     k = deps.settings.top_k
-    hits = [
-        h
-        for h in deps.kb.search(req.message, k=k + len(req.dropped))
-        if h.doc_id not in req.dropped
-    ]
+    found = deps.kb.search(req.message, k=k + len(req.dropped), lang=language)
     pinned = [deps.kb.get(doc_id) for doc_id in req.pinned if doc_id not in req.dropped]
-    pinned_hits = [h for h in pinned if h is not None]
-    seen = {h.doc_id for h in pinned_hits}
-    rest = [h for h in hits if h.doc_id not in seen]
-    # The customer's language first among equally useful articles.
-    rest.sort(key=lambda h: (h.lang != language and bool(h.lang), -h.score))
-    return (
-        (pinned_hits + rest)[:k]
-        if not req.pinned
-        else pinned_hits + rest[: max(0, k - len(pinned_hits))]
-    )
+    hits = [h for h in pinned if h is not None]
+    seen = {h.doc_id for h in hits} | set(req.dropped)
+    hits += [h for h in found if h.doc_id not in seen]
+    return hits[: max(k, len(req.pinned))]
 
 
 def customer_context(deps: Deps, req: DraftRequest) -> CustomerContext | None:

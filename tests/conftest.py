@@ -48,3 +48,32 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket, "create_connection", _guarded_create_connection)
     yield data
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir with the demo help center and demo customers, built once per test session."""
+    from assistant.config import load_settings
+    from assistant.history import load_demo_customers
+    from assistant.knowledge import KnowledgeBase, default_knowledge_dir
+    from assistant.store import Store
+
+    path = tmp_path_factory.mktemp("demo") / "data"
+    path.mkdir()
+    settings = load_settings(data_dir=path)
+    KnowledgeBase(settings).ingest([default_knowledge_dir()])
+    store = Store.from_settings(settings)
+    load_demo_customers(store)
+    store.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_data(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the demo data dir for one test, set as ASSISTANT_DATA_DIR."""
+    import shutil
+
+    copy = tmp_path / "demo-data"
+    shutil.copytree(demo_dir, copy)
+    monkeypatch.setenv("ASSISTANT_DATA_DIR", str(copy))
+    return copy
