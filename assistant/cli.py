@@ -422,6 +422,32 @@ def draft(
     return 0
 
 
+@app.command()
+def bulk(
+    file: Annotated[Path, typer.Argument(help="Social posts: CSV or JSONL (id, platform, text…).")],
+    out: Annotated[Path, typer.Option("--out", help="Output JSONL; rerunning resumes it.")],
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Model calls in flight at once.")
+    ] = 8,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> int:
+    """Triage, cluster and draft replies to many social posts (resumable; nothing is sent)."""
+    from assistant.bulk import BulkOptions, run_bulk
+    from assistant.bulk_review import print_summary
+    from assistant.errors import InputError
+
+    if concurrency < 1:
+        raise InputError("must be at least 1", where="--concurrency")
+    deps = _deps(data_dir)
+    result = run_bulk(deps, file, out, BulkOptions(concurrency=concurrency, progress=True))
+    if as_json:
+        _emit(result.summary)
+    else:
+        print_summary(result.summary)
+    return 0
+
+
 @app.command("settings")
 def show_settings(data_dir: DataDir = None, as_json: AsJson = False) -> int:
     """Every setting with its value and help (environment ASSISTANT_<NAME> or config.toml)."""
