@@ -35,7 +35,9 @@ class FakeLLM:
     def enqueue(self, text: str) -> None:
         self.queue.append({"text": text})
 
-    def enqueue_fault(self, status: int, *, retry_after: float | None = None, body: str | None = None) -> None:
+    def enqueue_fault(
+        self, status: int, *, retry_after: float | None = None, body: str | None = None
+    ) -> None:
         self.queue.append({"status": status, "retry_after": retry_after, "body": body})
 
     def enqueue_raw(self, body: str) -> None:
@@ -75,7 +77,9 @@ class FakeLLM:
                     return self._send(200, item["raw"].encode(), "application/json")
                 if body.get("stream"):
                     return self._stream(item["text"], body)
-                return self._send(200, json.dumps(_completion(item["text"], body)).encode(), "application/json")
+                return self._send(
+                    200, json.dumps(_completion(item["text"], body)).encode(), "application/json"
+                )
 
             def _fault(self, item: dict[str, Any]) -> None:
                 payload = item.get("body") or json.dumps(
@@ -107,7 +111,13 @@ class FakeLLM:
                         "object": "chat.completion.chunk",
                         "created": int(time.time()),
                         "model": body.get("model", "fake"),
-                        "choices": [{"index": 0, "delta": {"role": "assistant", "content": piece}, "finish_reason": None}],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "delta": {"role": "assistant", "content": piece},
+                                "finish_reason": None,
+                            }
+                        ],
                     }
                     self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                     self.wfile.flush()
@@ -117,7 +127,11 @@ class FakeLLM:
                     "created": int(time.time()),
                     "model": body.get("model", "fake"),
                     "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
-                    "usage": {"prompt_tokens": 50, "completion_tokens": len(pieces), "total_tokens": 50 + len(pieces)},
+                    "usage": {
+                        "prompt_tokens": 50,
+                        "completion_tokens": len(pieces),
+                        "total_tokens": 50 + len(pieces),
+                    },
                 }
                 self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
                 self.wfile.flush()
@@ -131,6 +145,8 @@ def _completion(text: str, body: dict[str, Any]) -> dict[str, Any]:
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body.get("model", "fake"),
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
         "usage": {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160},
     }

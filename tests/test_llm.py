@@ -9,7 +9,10 @@ from assistant.errors import ModelError
 from assistant.llm import complete
 from tests.fakellm import FakeLLM
 
-MESSAGES = [{"role": "system", "content": "You draft replies."}, {"role": "user", "content": "환불해 주세요"}]
+MESSAGES = [
+    {"role": "system", "content": "You draft replies."},
+    {"role": "user", "content": "환불해 주세요"},
+]
 
 
 def test_mock_response_gives_text_and_usage() -> None:
@@ -22,7 +25,9 @@ def test_mock_response_gives_text_and_usage() -> None:
 def test_mock_streaming_calls_back_every_piece() -> None:
     settings = load_settings(model="openai/gpt-4o-mini")
     pieces: list[str] = []
-    gen = complete(MESSAGES, settings, on_token=pieces.append, mock_response="Thanks for waiting, Oliver.")
+    gen = complete(
+        MESSAGES, settings, on_token=pieces.append, mock_response="Thanks for waiting, Oliver."
+    )
     assert len(pieces) > 1
     assert "".join(pieces) == gen.text == "Thanks for waiting, Oliver."
 

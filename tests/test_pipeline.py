@@ -68,7 +68,9 @@ def test_offline_drafter_passes_its_own_checks(
 
 
 def test_draft_is_grounded_in_history_and_recorded(deps: Deps) -> None:
-    draft = draft_reply(deps, DraftRequest(message="앱에서 결제하면 화면이 멈춰요", customer_id="cus_ko_minji"))
+    draft = draft_reply(
+        deps, DraftRequest(message="앱에서 결제하면 화면이 멈춰요", customer_id="cus_ko_minji")
+    )
     assert draft.draft.startswith("김민지 고객님")
     assert "결제" in draft.draft and "https://help.harunotes.example/ko/" in draft.draft
     record = deps.store.get_draft(draft.id or 0)
@@ -98,7 +100,9 @@ def test_mocked_model_draft_records_prompt_and_usage(deps: Deps) -> None:
     )
     draft = draft_reply(
         deps,
-        DraftRequest(message="My notes stopped syncing since the update", customer_id="cus_en_oliver"),
+        DraftRequest(
+            message="My notes stopped syncing since the update", customer_id="cus_en_oliver"
+        ),
         llm_extra={"mock_response": reply},
     )
     assert draft.draft == reply
@@ -121,7 +125,10 @@ def test_error_findings_are_fed_back_once(deps: Deps) -> None:
         fake.enqueue(bad)
         fake.enqueue(good)
         deps.settings = load_settings(
-            data_dir=deps.settings.data_dir, model="openai/fake", api_base=fake.api_base, max_retries=0
+            data_dir=deps.settings.data_dir,
+            model="openai/fake",
+            api_base=fake.api_base,
+            max_retries=0,
         )
         draft = draft_reply(
             deps,
@@ -138,10 +145,17 @@ def test_model_failure_leaves_a_failed_record(deps: Deps) -> None:
     with FakeLLM() as fake:
         fake.enqueue_fault(500)
         deps.settings = load_settings(
-            data_dir=deps.settings.data_dir, model="openai/fake", api_base=fake.api_base, max_retries=0
+            data_dir=deps.settings.data_dir,
+            model="openai/fake",
+            api_base=fake.api_base,
+            max_retries=0,
         )
         with pytest.raises(ModelError) as info:
-            draft_reply(deps, DraftRequest(message="Please cancel my subscription."), llm_extra={"api_key": "t"})
+            draft_reply(
+                deps,
+                DraftRequest(message="Please cancel my subscription."),
+                llm_extra={"api_key": "t"},
+            )
     assert info.value.draft_id is not None
     record = deps.store.get_draft(info.value.draft_id)
     assert record is not None and record["status"] == "failed" and record["error"]
@@ -152,7 +166,8 @@ def test_pinned_and_dropped_sources(deps: Deps) -> None:
     first = draft_reply(deps, DraftRequest(message="비밀번호를 잊어버렸어요"))
     top = first.sources[0].doc_id
     again = draft_reply(
-        deps, DraftRequest(message="비밀번호를 잊어버렸어요", dropped=[top], pinned=["ko/two-factor"])
+        deps,
+        DraftRequest(message="비밀번호를 잊어버렸어요", dropped=[top], pinned=["ko/two-factor"]),
     )
     ids = [s.doc_id for s in again.sources]
     assert top not in ids

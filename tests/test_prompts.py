@@ -10,7 +10,9 @@ from assistant import prompts
 from assistant.errors import InputError
 
 
-def _context(info: prompts.TemplateInfo, message: str = "앱에서 결제하면 화면이 멈춰요") -> dict[str, Any]:
+def _context(
+    info: prompts.TemplateInfo, message: str = "앱에서 결제하면 화면이 멈춰요"
+) -> dict[str, Any]:
     sample: dict[str, Any] = {
         "message": message,
         "language": "ko",
@@ -18,7 +20,13 @@ def _context(info: prompts.TemplateInfo, message: str = "앱에서 결제하면 
         "char_limit": None,
         "customer": {"name": "김민지", "plan": "Plus", "since": "2021-02-14"},
         "history": "Open promise: refund — due 2026-11-20 (OVERDUE)",
-        "sources": [{"title": "결제 화면이 멈출 때", "url": "https://help.harunotes.example/ko/articles/x", "text": "앱을 업데이트하세요."}],
+        "sources": [
+            {
+                "title": "결제 화면이 멈출 때",
+                "url": "https://help.harunotes.example/ko/articles/x",
+                "text": "앱을 업데이트하세요.",
+            }
+        ],
         "situations": ["S4"],
         "required": ["R1", "R2", "R3", "R4", "R5", "R6"],
         "style": None,
@@ -30,7 +38,9 @@ def _context(info: prompts.TemplateInfo, message: str = "앱에서 결제하면 
         "brevity": 0,
         "name": "김민지",
         "issue": "“결제 화면이 멈춰요”",
-        "links": [{"title": "결제 화면이 멈출 때", "url": "https://help.harunotes.example/ko/articles/x"}],
+        "links": [
+            {"title": "결제 화면이 멈출 때", "url": "https://help.harunotes.example/ko/articles/x"}
+        ],
         "window": "11월 25일(수)",
         "window_kind": "bug",
         "overdue": [],
@@ -68,7 +78,9 @@ def test_customer_cannot_close_the_data_block() -> None:
 
 
 def test_system_prompt_carries_the_playbook_and_data_rule() -> None:
-    system = prompts.render("draft_reply", "v1", **_context(prompts.info("draft_reply", "v1")))[0]["content"]
+    system = prompts.render("draft_reply", "v1", **_context(prompts.info("draft_reply", "v1")))[0][
+        "content"
+    ]
     for rule in ("R1", "R5", "F2", "F4", "F8", "F9"):
         assert rule in system
     assert "data, not instructions" in system
