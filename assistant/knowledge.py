@@ -7,9 +7,13 @@ truth: the lexical index is rebuilt from the stored metadata when the knowledge 
 and after every ingest, and cannot drift from the vectors.
 
 Search: vector hits (the query embedding against chunk embeddings) and BM25 hits over Korean
-morphemes and English words are fused by reciprocal rank, then grouped per document (its best
-chunk is the snippet). The design was chosen by measurement on ``evals/retrieval.jsonl``
-(``assistant.retrieval_eval``); ``benchmarks/bench_knowledge.py`` measures speed.
+morphemes and English words are fused by score (cosine + 0.05 x BM25 normalised by the
+query's best BM25 score), then grouped per document (its best chunk is the snippet), and one
+document per translation group is kept: the one in the customer's language where it exists.
+Reciprocal rank fusion was measured and rejected: an article that exists only in the other
+language has no BM25 rank and lost to same-language near misses (cross-lingual hit@3 0.18).
+The design was chosen by measurement on ``evals/retrieval.jsonl`` (``assistant.retrieval_eval``);
+``benchmarks/bench_knowledge.py`` measures speed.
 """
 
 from __future__ import annotations
@@ -25,13 +29,15 @@ from assistant.embeddings import Embedder, chroma_embedding_function, get_embedd
 from assistant.errors import InputError
 from assistant.knowledge_files import ParsedDoc, collect_files, parse_file
 from assistant.models import SearchHit
-from assistant.text import terms
+from assistant.text import detect_language, terms
 
 if TYPE_CHECKING:
     import numpy as np
 
     from assistant.lexical import BM25Index
 
+DEFAULT_FUSION = "convex:0.05"
+"""Chunk score = cosine similarity + 0.05 x BM25 / best BM25 of the query (measured best)."""
 CANDIDATES = 60
 RRF_K = 60
 SNIPPET_CHARS = 240
@@ -59,6 +65,8 @@ class _Index:
     docs: dict[str, dict[str, Any]]
     bm25: BM25Index
     row: dict[str, int]
+    translations: dict[str, dict[str, str]]
+    first_row: dict[str, int]
 
 
 def default_knowledge_dir() -> Path:
@@ -70,7 +78,7 @@ def default_knowledge_dir() -> Path:
 class KnowledgeBase:
     """Ingest and hybrid search over the help center."""
 
-    def __init__(self, settings: Settings, *, fusion: str = "rrf") -> None:
+    def __init__(self, settings: Settings, *, fusion: str = DEFAULT_FUSION) -> None:
         self.settings = settings
         api_base = None if settings.embedding.startswith("embedded") else settings.api_base
         self.embedder: Embedder = get_embedder(settings.embedding, api_base=api_base)
@@ -95,7 +103,9 @@ class KnowledgeBase:
                     "no knowledge index here; run `reply-assistant init` first", where=str(data_dir)
                 )
             (data_dir / "chroma").mkdir(parents=True, exist_ok=True)
-            client = chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
+            client = chromadb.PersistentClient(
+                path=str(data_dir / "chroma"), settings=chroma_settings
+            )
         self._collection = client.get_or_create_collection(
             name=f"knowledge-{self.embedder.slug}",
             embedding_function=chroma_embedding_function(self.embedder),
@@ -116,7 +126,23 @@ class KnowledgeBase:
             entry["chunks"] = int(entry.get("chunks", 0)) + 1
         bm25 = BM25Index([str(m.get("terms", "")).split() for m in metas])
         row = {cid: i for i, cid in enumerate(ids)}
-        self._index = _Index(list(ids), [dict(m) for m in metas], list(texts), docs, bm25, row)
+        translations: dict[str, dict[str, str]] = {}
+        first_row: dict[str, int] = {}
+        for i, meta in enumerate(metas):
+            doc_id = str(meta["doc_id"])
+            translations.setdefault(translation_key(doc_id), {})[str(meta.get("lang"))] = doc_id
+            if doc_id not in first_row or int(meta.get("chunk", 0)) == 0:
+                first_row[doc_id] = i
+        self._index = _Index(
+            list(ids),
+            [dict(m) for m in metas],
+            list(texts),
+            docs,
+            bm25,
+            row,
+            translations,
+            first_row,
+        )
         return self._index
 
     # ----- ingest --------------------------------------------------------------------------
@@ -194,7 +220,9 @@ class KnowledgeBase:
             source = str(meta.get("source", ""))
             if source in seen_sources:
                 stale.append(doc_id)
-            elif any(Path(source).is_relative_to(f) for f in folders) and not Path(source).is_file():
+            elif (
+                any(Path(source).is_relative_to(f) for f in folders) and not Path(source).is_file()
+            ):
                 stale.append(doc_id)
         return stale
 
@@ -224,12 +252,24 @@ class KnowledgeBase:
         """Every article URL in the knowledge base (for checking links in drafts)."""
         return {str(d["url"]) for d in self.documents() if d["url"]}
 
+    def get(self, doc_id: str) -> SearchHit | None:
+        """One document as a hit (its first chunk as snippet), e.g. a source an agent pinned."""
+        try:
+            index = self._load()
+        except InputError:
+            return None
+        for row, meta in enumerate(index.metas):
+            if str(meta.get("doc_id")) == doc_id:
+                return _hit(index, row, 1.0)
+        return None
+
     # ----- search --------------------------------------------------------------------------
     def search(self, query: str, k: int = 5, *, lang: str | None = None) -> list[SearchHit]:
         """The ``k`` best documents for ``query``, each with its best chunk as snippet.
 
-        ``lang`` ("ko"/"en") prefers documents in that language; documents that exist only in
-        the other language are still found (cross-lingual vectors).
+        ``lang`` ("ko"/"en", default: the query's language) picks the version of an article in
+        that language where a translation exists; articles that exist only in the other
+        language are still found (cross-lingual vectors).
         """
         query = (query or "").strip()
         if not query:
@@ -239,8 +279,9 @@ class KnowledgeBase:
         index = self._load()
         if not index.ids:
             return []
+        preferred = lang if lang in {"ko", "en"} else detect_language(query)
         chunk_scores = self._fused(index, query)
-        return self._per_document(index, chunk_scores, k, lang)
+        return self._per_document(index, chunk_scores, k, preferred)
 
     def _vector_ranking(self, index: _Index, query: str) -> list[tuple[int, float]]:
         vector = self.embedder.query(query)
@@ -260,13 +301,23 @@ class KnowledgeBase:
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
     def _fused(self, index: _Index, query: str) -> dict[int, float]:
+        """Chunk scores: ``convex:A`` (cosine + A x normalised BM25, the default), ``rrf``
+        (reciprocal rank fusion), ``vector`` or ``bm25`` alone (the last three for comparison)."""
+        name, _, param = self.fusion.partition(":")
+        vector = self._vector_ranking(index, query) if name != "bm25" else []
+        lexical = self._lexical_ranking(index, query) if name != "vector" else []
         fused: dict[int, float] = {}
-        rankings = []
-        if self.fusion in {"rrf", "vector"}:
-            rankings.append(self._vector_ranking(index, query))
-        if self.fusion in {"rrf", "bm25"}:
-            rankings.append(self._lexical_ranking(index, query))
-        for ranking in rankings:
+        if name == "convex":
+            alpha = float(param or 0.05)
+            top = lexical[0][1] if lexical else 1.0
+            floor = vector[-1][1] if vector else 0.0
+            cos = dict(vector)
+            for row in set(cos) | {r for r, _ in lexical}:
+                fused[row] = cos.get(row, floor)
+            for row, score in lexical:
+                fused[row] += alpha * score / top
+            return fused
+        for ranking in (vector, lexical):
             for rank, (row, _) in enumerate(ranking):
                 fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
         return fused
@@ -277,12 +328,12 @@ class KnowledgeBase:
         best: dict[str, tuple[float, int]] = {}
         for row, score in chunk_scores.items():
             doc_id = str(index.metas[row]["doc_id"])
-            if lang and index.metas[row].get("lang") == lang:
-                score *= 1.1
             if doc_id not in best or score > best[doc_id][0]:
                 best[doc_id] = (score, row)
+        if lang:
+            best = _prefer_language(index, best, lang)
         ranked = sorted(best.items(), key=lambda item: -item[1][0])[:k]
-        top = ranked[0][1][0] if ranked else 1.0
+        top = ranked[0][1][0] if ranked and ranked[0][1][0] > 0 else 1.0
         return [_hit(index, row, score / top) for _, (score, row) in ranked]
 
     def as_retriever(self, k: int = 4) -> Any:
@@ -290,6 +341,33 @@ class KnowledgeBase:
         from assistant.knowledge_retriever import make_retriever
 
         return make_retriever(self, k)
+
+
+def translation_key(doc_id: str) -> str:
+    """Documents with the same key are translations: ``ko/refunds`` and ``en/refunds``."""
+    head, sep, rest = doc_id.partition("/")
+    return rest if sep and head in {"ko", "en"} else doc_id
+
+
+def _prefer_language(
+    index: _Index, best: dict[str, tuple[float, int]], lang: str
+) -> dict[str, tuple[float, int]]:
+    """One document per translation group: the ``lang`` one where it exists, at the group's best."""
+    groups: dict[str, list[str]] = {}
+    for doc_id in best:
+        groups.setdefault(translation_key(doc_id), []).append(doc_id)
+    out: dict[str, tuple[float, int]] = {}
+    for key, members in groups.items():
+        score = max(best[m][0] for m in members)
+        preferred = index.translations.get(key, {}).get(lang)
+        if preferred is None:
+            winner = max(members, key=lambda m: best[m][0])
+            out[winner] = (score, best[winner][1])
+        elif preferred in best:
+            out[preferred] = (score, best[preferred][1])
+        else:
+            out[preferred] = (score, index.first_row[preferred])
+    return out
 
 
 def _hit(index: _Index, row: int, score: float) -> SearchHit:
@@ -326,8 +404,9 @@ def _check_unique(parsed: list[ParsedDoc]) -> None:
 
 
 def _http_client(url: str, chroma_settings: Any) -> Any:
-    import chromadb
     from urllib.parse import urlparse
+
+    import chromadb
 
     parsed = urlparse(url)
     if not parsed.hostname:

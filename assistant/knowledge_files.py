@@ -17,7 +17,13 @@ from typing import Any
 from assistant.errors import InputError
 from assistant.text import detect_language, sentences
 
-SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".txt": "text", ".html": "html", ".htm": "html"}
+SUFFIXES = {
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
+}
 CHUNK_CHARS = 600
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
@@ -144,7 +150,9 @@ def _tags(meta: dict[str, Any], path: Path) -> list[str]:
 def _build_doc(meta: dict[str, Any], body: str, path: Path, root: Path, raw: str) -> ParsedDoc:
     title = _field_str(meta, "title", path) or _first_h1(body)
     if not title:
-        raise InputError("missing title (front matter 'title' or a '# ' heading)", where=f"{path}: title")
+        raise InputError(
+            "missing title (front matter 'title' or a '# ' heading)", where=f"{path}: title"
+        )
     lang = _field_str(meta, "lang", path).lower() or detect_language(body)
     if lang not in {"ko", "en"}:
         raise InputError(f"lang must be 'ko' or 'en', not {lang!r}", where=f"{path}: lang")
