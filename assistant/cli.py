@@ -448,6 +448,54 @@ def bulk(
     return 0
 
 
+@app.command("eval")
+def eval_command(
+    suites: Annotated[
+        list[str] | None, typer.Argument(help="Suite names or files (default: all suites).")
+    ] = None,
+    prompt: Annotated[
+        list[str] | None, typer.Option("--prompt", help="Prompt version (v1, draft_reply@v2).")
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option("--model", help="offline, mock/NAME or a litellm model.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write an HTML report.")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Results folder to compare with.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Results folder (default evals/results/<id>).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(help="Model calls in flight.")] = 4,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> int:
+    """Run eval suites: prompt versions × models side by side. Exit 1 on failed cases, or with
+    --baseline on any regression."""
+    from assistant.eval_report import terminal_table
+    from assistant.evals import run_eval
+
+    settings = _settings(data_dir)
+    progress = None if as_json else (lambda line: print(line, file=sys.stderr))
+    outcome = run_eval(
+        settings,
+        suites or [],
+        prompt or [],
+        model or [],
+        out_dir=out,
+        baseline=baseline,
+        report=report,
+        concurrency=concurrency,
+        progress=progress,
+    )
+    if as_json:
+        _emit(outcome.contract())
+    else:
+        terminal_table(outcome.run, outcome.comparison)
+        print(f"results: {outcome.results_dir}" + (f"  report: {report}" if report else ""))
+    return outcome.exit_code
+
+
 @app.command("settings")
 def show_settings(data_dir: DataDir = None, as_json: AsJson = False) -> int:
     """Every setting with its value and help (environment ASSISTANT_<NAME> or config.toml)."""
