@@ -18,6 +18,14 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 _LATIN = re.compile(r"[A-Za-z]")
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'+-]*|\d+")
 _SENTENCE_EN = re.compile(r"(?<=[.!?])\s+|\n+")
+# Not prose: URLs, e-mail addresses and @handles say nothing about the writer's language.
+_NOT_PROSE = re.compile(
+    r"(?:https?://|www\.)\S+"  # URLs
+    r"|[\w.+-]+@[\w-]+\.[\w.-]+"  # e-mail addresses
+    r"|@\w+"  # handles
+    r"|\b[\w-]+\.(?:com|net|org|io|me|example|kr|co)(?:/\S*)?"  # bare domains
+)
+_ENDS_KOREAN = re.compile(r"[\uac00-\ud7a3\u3131-\u318e][^A-Za-z\uac00-\ud7a3]*$")
 
 EN_STOP = frozenset(
     """a an the and or but if then so to of in on at by for with from as is are was were be been being
@@ -58,13 +66,18 @@ def detect_language(text: str, default: str = "ko") -> str:
     """``"ko"`` or ``"en"``. Mixed text is Korean when Hangul is a real share of the letters.
 
     Korean messages often carry English product words ("sync", "iOS"); a Hangul share of
-    0.2 or more of the letters already means a Korean speaker wrote it.
+    0.2 or more of the letters already means a Korean speaker wrote it. URLs, e-mail
+    addresses and @handles are not counted, and a message whose last words are Korean
+    ("@harunotes sync 안됨") is Korean even when most letters are Latin.
     """
-    ko = len(_HANGUL.findall(text))
-    en = len(_LATIN.findall(text))
+    core = _NOT_PROSE.sub(" ", text)
+    ko = len(_HANGUL.findall(core))
+    en = len(_LATIN.findall(core))
     if ko + en == 0:
         return default
-    return "ko" if ko / (ko + en) >= 0.2 else "en"
+    if ko / (ko + en) >= 0.2:
+        return "ko"
+    return "ko" if _ENDS_KOREAN.search(core) else "en"
 
 
 def en_words(text: str, *, keep_stop: bool = False) -> list[str]:
