@@ -1,0 +1,183 @@
+"""UI strings in Korean and English, in one table. Korean is the default.
+
+``t(key, lang, **fields)`` looks a string up and fills ``{fields}``; an unknown language falls
+back to Korean and an unknown key is a ``KeyError`` (a test checks every key has both).
+``lang_from_accept_language`` picks the UI language from a browser's Accept-Language header.
+"""
+
+from __future__ import annotations
+
+LANGS = ("ko", "en")
+DEFAULT_LANG = "ko"
+
+STRINGS: dict[str, tuple[str, str]] = {
+    # (ko, en)
+    "app_title": ("하루노트 답장 도우미", "Haru Notes reply assistant"),
+    "language": ("언어", "Language"),
+    "reviewer": ("상담원 이름", "Your name"),
+    "inbox": ("받은 편지함", "Inbox"),
+    "inbox_empty": ("열린 대화가 없습니다.", "No open conversations."),
+    "anonymous": ("(고객 없음)", "(no customer)"),
+    "new_message": ("새 메시지 붙여넣기", "Paste a new message"),
+    "customer": ("고객", "Customer"),
+    "channel": ("채널", "Channel"),
+    "message_text": ("고객 메시지", "Customer message"),
+    "add_message": ("받은 편지함에 추가", "Add to inbox"),
+    "message_added": ("메시지를 추가했습니다.", "Message added."),
+    "offline_banner": (
+        "연결된 언어 모델이 없어 내장 템플릿 작성기(오프라인)가 초안을 씁니다. 결정적이고 플레이북을 "
+        "따르지만 문장이 단순합니다. 모델을 쓰려면 `ASSISTANT_MODEL=openai/gpt-4o-mini`와 "
+        "`OPENAI_API_KEY`를 설정한 뒤 다시 실행하세요.",
+        "No language model is configured, so the built-in template drafter (offline) writes the "
+        "drafts: deterministic and playbook-complete, but plain. To use a model, set "
+        "`ASSISTANT_MODEL=openai/gpt-4o-mini` and `OPENAI_API_KEY`, then restart.",
+    ),
+    "empty_title": ("아직 데이터가 없습니다", "No data yet"),
+    "empty_body": (
+        "이 데이터 폴더에는 도움말 색인도 고객 기록도 없습니다. 데모 데이터(하루노트 도움말과 데모 "
+        "고객)를 불러오면 바로 사용해 보실 수 있습니다. (`reply-assistant init`과 같습니다)",
+        "This data folder has no help-center index and no customer records. Load the demo data "
+        "(the Haru Notes help center and demo customers) to try it out "
+        "(same as `reply-assistant init`).",
+    ),
+    "load_demo": ("데모 데이터 불러오기", "Load demo data"),
+    "loading_demo": ("도움말을 색인하는 중입니다…", "Indexing the help center…"),
+    "demo_loaded": (
+        "데모 데이터를 불러왔습니다: 문서 {docs}개, 고객 {customers}명",
+        "Demo data loaded: {docs} articles, {customers} customers",
+    ),
+    "pick_conversation": (
+        "왼쪽 받은 편지함에서 대화를 선택하세요.",
+        "Pick a conversation in the inbox on the left.",
+    ),
+    "latest_message": ("고객의 최근 메시지", "The customer's latest message"),
+    "draft_reply": ("초안 작성", "Draft a reply"),
+    "regenerate": ("다시 작성", "Regenerate"),
+    "warmer": ("더 따뜻하게", "Warmer"),
+    "concise": ("더 간결하게", "More concise"),
+    "formal": ("더 격식 있게", "More formal"),
+    "drafting": ("초안을 작성하는 중…", "Drafting…"),
+    "editor": ("답장 (편집 가능)", "Reply (editable)"),
+    "chars": ("{used}자 / 한도 {limit}자", "{used} / {limit} characters"),
+    "chars_nolimit": ("{used}자 (한도 없음)", "{used} characters (no limit)"),
+    "over_limit": ("채널 한도를 넘었습니다", "Over the channel limit"),
+    "findings": ("플레이북 점검", "Playbook check"),
+    "no_findings": ("지적 사항이 없습니다.", "No findings."),
+    "error": ("오류", "error"),
+    "warning": ("주의", "warning"),
+    "why": ("이유", "Why"),
+    "fix": ("고치는 법", "Fix"),
+    "missing_move": ("(빠진 내용)", "(missing move)"),
+    "override_reason": ("무시하고 승인하는 이유", "Reason to approve anyway"),
+    "blocked": (
+        "오류가 있어 승인할 수 없습니다. 문장을 고치거나 무시하는 이유를 적어 주세요.",
+        "Errors block approval: fix the text or give a reason to approve anyway.",
+    ),
+    "approve": ("승인", "Approve"),
+    "reject": ("반려", "Reject"),
+    "reject_reason": ("반려 사유", "Reason for rejecting"),
+    "approved": (
+        "승인했습니다. 보낼 편지함에 넣었습니다 (편집 거리 {distance}).",
+        "Approved and queued in the outbox (edit distance {distance}).",
+    ),
+    "rejected": ("반려했습니다.", "Rejected."),
+    "need_reviewer": ("상담원 이름을 입력하세요.", "Enter your name first."),
+    "stale_warning": (
+        "이 초안을 만든 뒤 고객이 새 메시지를 보냈습니다. 새 메시지를 읽고 다시 작성하거나, 이 답장이 "
+        "여전히 맞는지 확인해 주세요.",
+        "The customer wrote again after this draft was made. Read the new message, then "
+        "regenerate or confirm this reply still fits.",
+    ),
+    "confirm_stale": (
+        "새 메시지를 읽었고 이 답장이 여전히 맞습니다",
+        "I read it; this reply still fits",
+    ),
+    "conflict": (
+        "다른 상담원이 먼저 이 초안을 바꿨습니다: {detail}",
+        "Another agent changed this draft first: {detail}",
+    ),
+    "sources": ("출처", "Sources"),
+    "no_sources": ("사용한 출처가 없습니다.", "No sources used."),
+    "score": ("점수", "score"),
+    "drop": ("빼기", "Drop"),
+    "dropped": ("뺀 출처", "Dropped"),
+    "pinned": ("고정한 출처", "Pinned"),
+    "undo": ("되돌리기", "Undo"),
+    "search_kb": ("도움말 검색", "Search the help center"),
+    "pin": ("고정", "Pin"),
+    "regenerate_sources": ("이 출처로 다시 작성", "Regenerate with these sources"),
+    "profile": ("고객 정보", "Profile"),
+    "plan": ("요금제", "Plan"),
+    "since": ("가입", "Customer since"),
+    "tags": ("태그", "Tags"),
+    "notes": ("메모", "Notes"),
+    "promises": ("약속", "Promises"),
+    "no_promises": ("열린 약속이 없습니다.", "No open promises."),
+    "due": ("기한", "due"),
+    "overdue": ("기한 지남", "overdue"),
+    "timeline": ("지난 대화", "Past conversations"),
+    "sentiment_trend": ("감정 추이", "Sentiment over time"),
+    "sentiment": ("감정", "sentiment"),
+    "urgency_high": ("긴급", "urgent"),
+    "urgency_normal": ("보통", "normal"),
+    "urgency_low": ("낮음", "low"),
+    "waiting": ("답장 대기", "waiting"),
+    "stale": ("지난 초안", "stale draft"),
+    "role_customer": ("고객", "customer"),
+    "role_agent": ("상담원", "agent"),
+    "sit_S1": ("화남", "angry"),
+    "sit_S2": ("환불", "refund"),
+    "sit_S3": ("해지", "cancel"),
+    "sit_S4": ("버그", "bug"),
+    "sit_S5": ("권한 밖", "out of scope"),
+    "sit_S6": ("사용법", "how-to"),
+    "sit_S7": ("다수 발생", "systemic"),
+    "sit_S8": ("칭찬", "praise"),
+    "nav_workspace": ("작업 공간", "Workspace"),
+    "outbox_title": ("보낼 편지함", "Outbox"),
+    "outbox_empty": ("승인된 답장이 없습니다.", "No approved replies yet."),
+    "mark_sent": ("보냄으로 표시", "Mark sent"),
+    "status_queued": ("대기", "queued"),
+    "status_sent": ("보냄", "sent"),
+    "export_csv": ("CSV로 내보내기", "Export CSV"),
+    "export_jsonl": ("JSONL로 내보내기", "Export JSONL"),
+    "approved_by": ("승인: {who}", "approved by {who}"),
+    "analytics_title": ("검토 통계", "Review analytics"),
+    "analytics_empty": ("아직 검토한 초안이 없습니다.", "No reviewed drafts yet."),
+    "as_is": ("그대로 승인", "Approved as is"),
+    "edited": ("고쳐서 승인", "Edited"),
+    "rejected_n": ("반려", "Rejected"),
+    "mean_edit": ("평균 편집 거리", "Mean edit distance"),
+    "median_edit": ("편집 거리 중앙값", "Median edit distance"),
+    "time_to_approve": ("승인까지 걸린 시간 (중앙값, 초)", "Time to approve (median, s)"),
+    "findings_by_rule": ("규칙별 지적", "Findings by rule"),
+    "by_prompt": ("프롬프트 버전·모델별", "By prompt version and model"),
+    "reject_reasons": ("반려 사유", "Reject reasons"),
+}
+
+
+def t(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:
+    """The UI string ``key`` in ``lang`` (Korean when the language is unknown)."""
+    ko, en = STRINGS[key]
+    text = en if lang == "en" else ko
+    return text.format(**fields) if fields else text
+
+
+def lang_from_accept_language(header: str | None) -> str:
+    """``ko`` or ``en`` from an Accept-Language header; Korean when unclear or absent."""
+    if not header:
+        return DEFAULT_LANG
+    ranked: list[tuple[float, int, str]] = []
+    for i, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, i, tag.strip().lower().split("-")[0]))
+    for _, _, primary in sorted(ranked):
+        if primary in LANGS:
+            return primary
+    return DEFAULT_LANG
