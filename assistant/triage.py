@@ -14,6 +14,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 from assistant import triage_rules as R
@@ -23,6 +24,8 @@ from assistant.text import analyse, detect_language
 Urgency = Literal["high", "normal", "low"]
 
 _SPACE = re.compile(r"\s+")
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+_LATIN_OR_EMOJI = re.compile(r"[a-z0-9$@]|[^\x00-\u318f\uac00-\ud7a3]")
 _EN_TOKEN = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _ACRONYMS = frozenset({"PDF", "IOS", "ASAP", "GDPR", "CCPA", "ETA", "URL", "API", "SSO", "USD"})
 _SHOUT = re.compile(r"\b[A-Z]{3,}\b")
@@ -38,8 +41,11 @@ class _Views:
 
     @classmethod
     def of(cls, text: str) -> _Views:
+        """Views of ``text``; a view is empty when its script is absent (nothing to match)."""
         low = text.lower()
-        return cls(raw=text, en=_SPACE.sub(" ", low).strip(), ko=_SPACE.sub("", low))
+        en = _SPACE.sub(" ", low).strip() if _LATIN_OR_EMOJI.search(low) else ""
+        ko = _SPACE.sub("", low) if _HANGUL.search(low) else ""
+        return cls(raw=text, en=en, ko=ko)
 
     def any(self, ko: re.Pattern[str], en: re.Pattern[str]) -> bool:
         """True when the Korean pattern matches the squeezed text or the English one the words."""
@@ -112,6 +118,7 @@ def sentiment(text: str) -> float:
     return _sentiment(text, _situations(_Views.of(text)))
 
 
+@lru_cache(maxsize=2048)
 def _raw_sentiment(text: str) -> float:
     total = _emoticon_score(text)
     if R.CRYING.search(text) or re.search(r"[\uac00-\ud7a3]", text):
@@ -135,13 +142,7 @@ def _sentiment(text: str, situations: list[str]) -> float:
 
 
 def _wrong_charge(v: _Views) -> bool:
-    return bool(
-        re.search(
-            r"(두|2)번(이나)?결제|(중복|이중)(으로)?결제|결제가(두|2)번|에도(돈이|결제가?)", v.ko
-        )
-        or re.search(r"charged (me )?(twice|double|again)|double[- ]?charged|duplicate", v.en)
-        or re.search(r"still (being |getting )?(charged|billed)|billed twice", v.en)
-    )
+    return v.any(R.KO_WRONG_CHARGE, R.EN_WRONG_CHARGE)
 
 
 def _out_of_scope(v: _Views) -> bool:
@@ -218,7 +219,7 @@ def is_spam(text: str) -> bool:
         return True
     if R.OTHER_BRANDS.search(v.en) and not R.OUR_REFERENCE.search(v.en):
         return True
-    if ours:
+    if ours or R.ASKING_US.search(v.en):
         return False
     return not set(_situations(v)) - {"S6"}
 
@@ -234,6 +235,8 @@ def _urgency(v: _Views, situations: list[str], score: float) -> Urgency:
         or v.any(R.KO_DATA_LOSS, R.EN_DATA_LOSS)
         or v.any(R.KO_URGENT, R.EN_URGENT)
         or v.any(R.KO_OUTAGE, R.EN_OUTAGE)
+        # many people locked out at once is an outage, whatever words they use
+        or ({"S4", "S7"} <= set(situations) and v.any(R.KO_ACCESS, R.EN_ACCESS))
     )
     if high:
         return "high"

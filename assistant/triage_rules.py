@@ -23,7 +23,7 @@ KO_ANGRY = _rx(
     r"ㅡㅡ|-_-|ㅗ",
     r"짜증|최악|장난하|장난치|장난까|어이(가)?없|어처구니|황당|화가나|화나|열받|빡치|빡쳐|개빡",
     r"쓰레기|개같|씨발|시발|ㅅㅂ|ㅆㅂ|미친|사기꾼|사기(치|야|네|잖)|욕나|제정신",
-    r"몇번을말|도대체|뭐하는(회사|곳|거)|답답해|답답하네|실망(이|스럽|했)|당장(환불|해결|고쳐)",
+    r"몇번(을|째|이나)?말|도대체|뭐하는(회사|곳|거)|답답해|답답하네|실망(이|스럽|했)|당장(환불|해결|고쳐)",
 )
 EN_ANGRY = _rx(
     r"\bworst\b|\bgarbage\b|\btrash\b|pathetic|ridiculous|unacceptable|\bfraud|\bscam",
@@ -39,7 +39,8 @@ KO_REFUND = _rx(
     r"에도(돈이|결제가?)(빠져)?나갔|잘못(결제|청구)",
 )
 EN_REFUND = _rx(
-    r"refund|money back|reimburs|chargeback",
+    r"refund|money back|reimburs|chargeback|revers(e|ed|al)",
+    r"(charged|billed|took|taken|debited)\b.{0,30}\b(twice|two times|double)",
     r"charged (me )?(twice|two times|double|again)|double[- ]?charged|billed twice",
     r"duplicate (charge|payment|transaction)|still (being |getting )?(charged|billed)",
     r"cancel (the|my|this) (payment|charge|order|purchase)|(wrongly|wrong) charged|overcharged",
@@ -56,11 +57,13 @@ EN_CANCEL = _rx(
     r"(?:subscription|plan|account|membership|renewal)",
     r"unsubscribe|(delete|close|remove|deactivate) (my|our) (\w+ )?account",
     r"stop (the )?(auto-?renew\w*|renewal|billing|charging)|turn off (auto-?renew\w*|renewal)",
-    r"end my (subscription|plan)|don'?t renew",
+    r"end my (subscription|plan)|don'?t renew|cancel (everything|it all|all of it)",
 )
 
 KO_BUG = _rx(
-    r"안(돼|됨|되네|되고|되는데|되요|되서|되어|되잖|된다|된대|되더|됩니다|되죠|돼서)",
+    r"안(돼|됨|되네|되고|되는|되요|되서|되어|되잖|된다|된대|되더|됩니다|되죠|돼서|된건|된거)",
+    r"못(들어가|들어와|열|쓰고|쓰겠|받고|받았|찾겠|하고있)|접속(이)?(안|불가)|빈(페이지|화면)",
+    r"하얗게|백지|왜이런|왜이래|왜그런|왜안|텅비|비어있|비었",
     r"오류|에러|버그|멈춰|멈췄|멈춤|멈춥|먹통|튕겨|튕김|튕기|튕겼|꺼져|꺼짐|꺼지",
     r"켜지지(도)?않|안켜|안열|열리지(도)?않|안보여|안보이|보이지(도)?않|안와|오지(도)?않",
     r"사라졌|사라져|사라짐|날아갔|날라갔|없어졌|지워졌|실패|깨져|깨짐|응답이없|로딩(만|중에서)",
@@ -76,10 +79,13 @@ EN_BUG = _rx(
     r"(doesn'?t|does not|isn'?t|is not|not|stopped|won'?t|will not) (\w+ )?work",
     r"won'?t (load|open|sync|start|launch|save)",
     r"(can'?t|cannot|unable to) (log ?in|sign ?in|open|sync|save|access|login|upload)",
-    r"\bgone\b|disappear|vanish|missing|lost (all )?(of )?(my )?(\w+ )?"
-    r"(notes?|data|notebooks?|files|attachments|work)",
+    r"\bgone\b|disappear|vanish|missing|lost (all )?(of )?(my |their |the |its )?(\w+ )?"
+    r"(notes?|data|notebooks?|files|attachments|work|formatting|images|tags|pages)",
     r"never show|not show(ing)? up|(doesn'?t|won'?t|didn'?t) (show|appear|load|sync|open|save)",
     r"not (syncing|loading|saving|opening)|keeps? (crashing|failing|logging|freezing|getting)",
+    r"\bstopped\b|(returns|shows|does|finds|did) nothing|nothing happens|\bblank\b",
+    r"(doesn'?t|don'?t|won'?t|didn'?t|isn'?t|not) (\w+ )?(refresh|updat|respond|upload|download)",
+    r"(is|are|now|completely) empty",
     r"logged out|expired|outage|\bfail(s|ed|ing|ure)?\b|blank (page|screen)",
     r"(is|are|was|it'?s|service|server|site|app) (\w+ ){0,2}down\b",
     r"didn'?t (get|receive|arrive)|still (shows?|says) free|sync (issue|problem)",
@@ -109,12 +115,13 @@ KO_DATA_DELETION = _rx(
 EN_DATA_DELETION = _rx(r"(delete|erase|remove) (all )?(of )?my (personal )?(data|information)")
 KO_SECURITY = _rx(
     r"취약점|보안(문제|이슈|결함|구멍|취약|버그)|해킹|유출|권한(이)?없이",
-    r"다른사람(의)?노트가(다)?보|남의노트",
+    r"다른사람(의)?노트가(다)?보|(남|타인|모르는사람)의?(노트|계정)",
 )
 EN_SECURITY = _rx(
     r"vulnerabilit|security (issue|hole|flaw|bug|problem|researcher)|exploit|\bxss\b",
     r"injection|data leak|leaked|bug bounty|responsible disclosure",
-    r"someone else'?s notes|other (people|users)'?s? notes|\bhacked\b",
+    r"(someone else|stranger|another user)'?s (notes?|notebooks?|account)|\bhacked\b",
+    r"other (people|users)'?s? notes|can be guessed|guessable",
 )
 KO_ROADMAP = _rx(
     r"언제(쯤)?(나와|나오|출시|추가|지원|업데이트되|생기|도입|나올)",
@@ -131,11 +138,13 @@ EN_ROADMAP = _rx(
 KO_HOWTO = _rx(
     r"방법|어떻게|하려면|할수있(나|어|을까|는지)|되나요\?|가능한가|가능할까|가능해요\?",
     r"있나요\?|어디서|어디에서|어딨|어디있|뭐예요\?|알려주세요|알려줘|궁금",
+    r"문서|가이드|매뉴얼|도움말|링크(좀)?(부탁|주세요|주실|알려)",
 )
 EN_HOWTO = _rx(
     r"how (do|can|to|does|should|would) (i|we|you)|\bhow to\b|where (can|do|is|are|should)",
     r"is (it|there) (a way|possible)|\bcan i\b|\bcould i\b|possible to",
     r"does (haru|the app|it) (support|have|work)|what happens (if|when)|do you (support|have)",
+    r"documentation|\bdocs\b|\bguide\b|(send|share|give) (me )?(a|the) link",
 )
 QUESTION = re.compile(r"\?|까요|나요|는지|을까|ㄹ까|니\b")
 
@@ -150,7 +159,8 @@ EN_SYSTEMIC = _rx(
     r"(co-?workers|colleagues|teammates|friends) (have|are|also|see|get|too)",
     r"other (users|people|customers) (have|are|report|say|too)|not (just|only) me",
     r"same (thing|problem|issue|bug|error)|again(\s+and\s+again|\s*[?!])",
-    r"(happen\w*|broke\w*|down|fail\w*|crash\w*|outage) again|keeps happening",
+    r"(happen\w*|broke\w*|down|fail\w*|crash\w*|stopped|outage) again|keeps happening",
+    r"(say|said|says|report\w*|see|seeing|having|get|getting) the same",
     r"(second|third|fourth|\d+(st|nd|rd|th)) (time|outage)|\boutage\b",
     r"(is|are) (\w+ ){0,2}down\b|many (users|people)|lots of (users|people)|people are complain",
 )
@@ -169,17 +179,28 @@ EN_THANKS = _rx(r"\bthank|\bthanks\b|\bthx\b|appreciate")
 
 # --- urgency --------------------------------------------------------------------------------
 
+KO_WRONG_CHARGE = _rx(
+    r"(두|2)번(이나)?결제|(중복|이중)(으로)?결제|결제가(두|2)번|청구가(두|2)번|돈이(두|2)번",
+    r"에도(돈이|결제가?)(빠져)?나갔|잘못(결제|청구)",
+)
+EN_WRONG_CHARGE = _rx(
+    r"(charged|billed|took|taken|debited)\b.{0,30}\b(twice|two times|double|again)",
+    r"double[- ]?charged|duplicate (charge|payment|transaction)|overcharged|wrongly charged",
+    r"still (being |getting )?(charged|billed)",
+)
 KO_URGENT = _rx(r"급해|급합니다|급하게|급한|빨리(좀)?(해|처리|답)|당장|지금바로|긴급")
 EN_URGENT = _rx(r"urgent|\basap\b|immediately|emergency|right now")
 KO_DATA_LOSS = _rx(
-    r"사라졌|사라져|사라짐|날아갔|날라갔|없어졌|지워졌|(노트|데이터|자료)(가|를)?(다)?잃"
+    r"텅비|목록이비|사라졌|사라져|사라짐|날아갔|날라갔|없어졌|지워졌|(노트|데이터|자료)(가|를)?(다)?잃"
 )
 EN_DATA_LOSS = _rx(
     r"\bgone\b|disappear|vanish|lost (all )?(of )?(my )?(\w+ )?(notes?|data|notebooks?|files|work)",
-    r"deleted (all )?(of )?my",
+    r"deleted (all )?(of )?my|(is|are|now|completely) empty",
 )
 KO_OUTAGE = _rx(r"서버(가)?(다)?(죽|다운|터졌|나갔)|장애|전체(가)?(다)?안")
 EN_OUTAGE = _rx(r"outage|(is|are|was) (\w+ ){0,2}down\b|service (is )?unavailable")
+KO_ACCESS = _rx(r"접속|로그인|들어가|들어와|열리|안열|켜지")
+EN_ACCESS = _rx(r"log ?in|sign ?in|access|open the app|load|reach")
 KO_PAYMENT = _rx(r"결제|청구|카드|구독료|요금")
 EN_PAYMENT = _rx(r"payment|\bpaid\b|\bpay\b|charge|billing|invoice|card")
 
@@ -202,11 +223,17 @@ OWN_DOMAIN = "harunotes.example"
 PRODUCT_WORDS = _rx(
     r"하루노트|노트|메모|앱|어플|동기화|싱크|결제|구독|환불|해지|탈퇴|계정|로그인|비밀번호|인증",
     r"내보내|가져오|첨부|태그|공유|업데이트|플러스|요금|버전|고객센터|답변|답장|문의|클리퍼",
-    r"기능|데이터|개인정보|다크모드|에디터|편집|검색|동기|서버|오류|에러|버그",
+    r"기능|데이터|개인정보|다크모드|에디터|편집|검색|동기|서버|오류|에러|버그|플랜|설정|문서",
+    r"sso|위젯|단축키|백업|폴더|화면|버튼|widget|shortcut|backup|folder|screen|button|setting",
+    r"checkout|billing|\bcard\b",
     r"haru|\bnotes?\b|notebook|\bapp\b|sync|account|log ?in|password|subscription|\bplans?\b",
     r"refund|payment|charge|export|import|attachment|\btags?\b|share|update|support|clipper",
     r"feature|editor|theme|2fa|two-factor|authenticat|invoice|premium|\bplus\b|\bteam\b",
     r"\bdata\b|\bbug|crash|version|dark mode|offline|ios|android|desktop|\bweb\b",
+)
+# Someone asking us for something is a customer even without product words.
+ASKING_US = _rx(
+    r"부탁|문의|도와|알려|please|\bhelp\b|could you|can you|you guys|\byour\b",
 )
 OTHER_BRANDS = _rx(
     r"notenest|evernote|notion|onenote|obsidian|google keep|apple notes|bear app",
@@ -229,7 +256,7 @@ KO_LEXICON: dict[str, float] = {
     "어이없다": -2.0, "쓰레기": -2.0, "사라지다": -1.0, "멈추다": -1.0, "오류": -1.0,
     "에러": -1.0, "버그": -1.0, "튕기다": -1.0, "문제": -0.5, "느리다": -1.0, "황당": -1.5,
     "장난": -1.0, "사기": -2.0, "망하다": -1.5, "어떡하다": -1.0, "급하다": -0.5, "싫다": -1.0,
-    "힘들다": -1.0, "죽다": -1.0, "실패": -1.0, "잃어버리다": -1.0, "최저": -1.0, "별로": -1.0,
+    "힘들다": -1.0, "죽다": -1.0, "실패": -1.0, "잃어버리다": -1.0, "별로": -1.0,
     "난리": -1.0, "화": -1.0, "열받다": -2.0, "먹통": -1.0, "미치다": -1.5,
 }
 # Neutral verbs that turn negative when negated: "안 돼요", "안 보여요", "안 와요".
