@@ -371,6 +371,11 @@ def _check_context(settings: Settings, customer_id: str | None) -> tuple[set[str
     return urls, person
 
 
+def _write_through(token: str) -> None:
+    sys.stdout.write(token)
+    sys.stdout.flush()
+
+
 def _print_findings(findings: list[Any]) -> None:
     if not findings:
         print("No findings: the draft follows the playbook.")
@@ -402,8 +407,7 @@ def draft(
         message=message, channel=channel, customer_id=customer, style=style, prompt_version=prompt
     )
     streaming = not as_json and not deps.settings.is_offline and sys.stdout.isatty()
-    on_token = (lambda t: (sys.stdout.write(t), sys.stdout.flush())) if streaming else None
-    result = draft_reply(deps, req, on_token=on_token)
+    result = draft_reply(deps, req, on_token=_write_through if streaming else None)
     if as_json:
         _emit(result.contract())
         return 0
