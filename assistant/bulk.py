@@ -8,10 +8,10 @@ playbook checker. Each finished post is appended to OUT as one JSON line at once
 with the same OUT skips what is there (posts that ``failed`` are tried again) and a killed
 run loses only the posts in flight.
 
-Model calls go through :func:`assistant.llm.acomplete` with litellm's own retries off; this
-module retries rate limits (429), server errors (5xx), timeouts and connection errors with
-exponential backoff, honours ``Retry-After``, and pauses every worker while a rate limit
-lasts. The offline drafter answers when no model is configured. Bulk drafts are recorded in
+Model calls go through :func:`assistant.llm.acomplete`, which turns litellm's own retries off
+and retries rate limits (429), server errors (5xx), timeouts and connection errors itself
+with exponential backoff, honouring ``Retry-After``, then tries the fallback models; a post
+whose call still fails is ``failed`` with the reason, and the run goes on. The offline drafter answers when no model is configured. Bulk drafts are recorded in
 OUT (the run's record), not in the records store; review decisions go to a sidecar file.
 """
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import dataclasses
-import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
     from assistant.pipeline import Deps
 
 PROBLEM_SITUATIONS = frozenset({"S1", "S2", "S3", "S4", "S7"})
-RETRY_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 529})
 
 
 @dataclass
@@ -48,10 +46,9 @@ class BulkOptions:
 
     concurrency: int = 8
     timeout: float | None = None
-    """Seconds per model call (default: the ``request_timeout`` setting)."""
+    """Seconds per model request (default: the ``request_timeout`` setting)."""
     retries: int = 4
-    backoff: float = 0.5
-    backoff_max: float = 30.0
+    """Retries per post on rate limits, server errors and timeouts (backoff in assistant.llm)."""
     fsync_every: int = 50
     regenerate: bool = False
     """Ask the model once more, with the checker's errors, when a draft has error findings."""
@@ -225,7 +222,6 @@ class _Runner:
         self.kb: Any = deps.kb
         self.on_record: Callable[[dict[str, Any]], None] | None = None
         self.sem = asyncio.Semaphore(max(1, options.concurrency))
-        self.resume_at = 0.0
         self.known_urls: set[str] = set()
 
     async def run(self, work: list[tuple[Post, Prepared | None]]) -> None:
@@ -311,32 +307,17 @@ class _Runner:
         )
 
     async def _call(self, messages: list[dict[str, str]]) -> Generation:
-        """One model call with this module's retry policy (litellm's own retries off)."""
+        """One model call; :func:`assistant.llm.acomplete` retries rate limits, server errors and
+        timeouts with backoff (honouring ``Retry-After``) and tries the fallback models."""
         from assistant import llm
 
-        settings = self.deps.settings
-        timeout = self.options.timeout or settings.request_timeout
-        extra = {"num_retries": 0, "timeout": timeout, **self.options.llm_extra}
-        attempt = 0
-        while True:
-            await self._wait_for_rate_limit()
-            try:
-                return await asyncio.wait_for(
-                    llm.acomplete(messages, settings, **extra), timeout + 1
-                )
-            except (ModelError, TimeoutError) as exc:
-                delay = retry_delay(exc, attempt, self.options)
-                if delay is None:
-                    raise ModelError(_reason(exc, attempt)) from None
-                if _status(exc) == 429:
-                    self.resume_at = max(self.resume_at, time.monotonic() + delay)
-                attempt += 1
-                await asyncio.sleep(delay)
-
-    async def _wait_for_rate_limit(self) -> None:
-        wait = self.resume_at - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
+        settings = self.deps.settings.model_copy(
+            update={
+                "max_retries": self.options.retries,
+                "request_timeout": self.options.timeout or self.deps.settings.request_timeout,
+            }
+        )
+        return await llm.acomplete(messages, settings, **self.options.llm_extra)
 
 
 def _offline(deps: Deps, req: Any, tri: Triage) -> tuple[Generation, list[Any]]:
@@ -363,75 +344,6 @@ def _retrieve(deps: Deps, req: Any, tri: Triage, retrieve: Any) -> list[Any]:
         return list(retrieve(deps, req, tri.language))
     except InputError:  # no knowledge base yet: draft without sources
         return []
-
-
-# ----- retries -----------------------------------------------------------------------------
-
-
-def _cause(exc: BaseException) -> BaseException:
-    """The provider's exception behind a ModelError (acomplete wraps it)."""
-    return exc.__cause__ or exc.__context__ or exc
-
-
-def _status(exc: BaseException) -> int | None:
-    cause = _cause(exc)
-    code = getattr(cause, "status_code", None)
-    return code if isinstance(code, int) else None
-
-
-def retry_after(exc: BaseException) -> float | None:
-    """Seconds the provider asked us to wait (``Retry-After`` / ``retry-after-ms``), if any."""
-    cause = _cause(exc)
-    headers: Any = getattr(getattr(cause, "response", None), "headers", None) or getattr(
-        cause, "litellm_response_headers", None
-    )
-    if not headers:
-        return None
-    try:
-        if headers.get("retry-after-ms"):
-            return float(headers["retry-after-ms"]) / 1000
-        value = headers.get("retry-after")
-        if value is None:
-            return None
-        return max(0.0, float(value))
-    except (TypeError, ValueError):
-        return _http_date_delay(str(headers.get("retry-after", "")))
-
-
-def _http_date_delay(value: str) -> float | None:
-    from email.utils import parsedate_to_datetime
-
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _retryable(exc: BaseException) -> bool:
-    if isinstance(exc, TimeoutError):
-        return True
-    status = _status(exc)
-    if status is not None:
-        return status in RETRY_STATUS
-    name = type(_cause(exc)).__name__
-    return name in {"Timeout", "APIConnectionError", "ServiceUnavailableError", "RateLimitError"}
-
-
-def retry_delay(exc: BaseException, attempt: int, options: BulkOptions) -> float | None:
-    """Seconds to wait before retry number ``attempt + 1``; None when not to retry."""
-    if attempt >= options.retries or not _retryable(exc):
-        return None
-    asked = retry_after(exc)
-    if asked is not None:
-        return min(asked, options.backoff_max * 4)
-    backoff = options.backoff * (2**attempt)
-    return float(min(options.backoff_max, backoff + random.uniform(0, options.backoff)))
-
-
-def _reason(exc: BaseException, attempt: int) -> str:
-    text = "model call timed out" if isinstance(exc, TimeoutError) else str(exc)
-    return f"{text} (after {attempt + 1} attempts)" if attempt else text
 
 
 # ----- records and summaries ---------------------------------------------------------------

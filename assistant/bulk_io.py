@@ -199,11 +199,9 @@ def _jsonl_rows(path: Path, data: str) -> list[Row]:
 
 
 def _csv_rows(path: Path, data: str) -> list[Row]:
-    try:
-        dialect: Any = csv.Sniffer().sniff(data[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(data, newline=""), dialect)
+    first = data.split("\n", 1)[0]
+    delimiter = max(",;\t", key=lambda d: (first.count(d), d == ","))
+    reader = csv.reader(io.StringIO(data, newline=""), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error):
@@ -225,7 +223,8 @@ def _csv_records(reader: Any, header: list[str]) -> Iterator[Row]:
             return
         except csv.Error as exc:
             yield start, {}, f"not valid CSV ({exc})"
-            return
+            start = reader.line_num + 1
+            continue
         line, start = start, reader.line_num + 1
         if not values:
             continue

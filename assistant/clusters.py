@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 EMBEDDING_WEIGHT = 0.6
 THRESHOLD = 0.5
 MIN_SIZE = 3
+SETTLED_MARGIN = 0.05
+"""A settled group's centroid is a steadier reference than the first posts: the
+reassignment pass accepts members this much below ``threshold``."""
 LABEL_CHARS = 70
 
 # Korean product words → the English word whose term they stand for.
@@ -207,7 +210,7 @@ def group(vectors: np.ndarray, threshold: float = THRESHOLD) -> list[int]:
     final = []
     for row, own in enumerate(labels):
         best = int(np.argmax(scores[row]))
-        final.append(best if scores[row, best] >= threshold else own)
+        final.append(best if scores[row, best] >= threshold - SETTLED_MARGIN else own)
     return final
 
 
