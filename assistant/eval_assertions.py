@@ -12,7 +12,8 @@ Kinds (``type`` in a suite file), with what ``value`` means:
 - ``max_length``: characters as the channel's platform counts them (``playbook.count_chars``);
   ``null`` means the channel's own limit (none for email).
 - ``links_in_kb``: every URL in the reply is a knowledge-base URL.
-- ``retrieved``: expected doc ids in the top ``k`` (default 3) results; score = 1/rank.
+- ``retrieved``: expected doc ids in the top ``k`` (default 3) results (hit@k); score =
+  1/rank, so ``threshold: 1`` asks for rank 1.
 - ``situations``: expected triage situations (``mode: exact`` (default) or ``includes``).
 - ``llm_judge``: a rubric (write it in the case's language); ``model`` is any litellm
   model string; the judge answers ``{"score": 0..1, "reason": ...}``. ``threshold`` 0.7.
@@ -258,6 +259,8 @@ def evaluate(a: Assertion, out: Output, ctx: Context) -> Result:
         return Result(a.label, a.type, score >= threshold, score, a.weight, reason)
     score, reason = _score(a, out, ctx)
     threshold = 1.0 if a.threshold is None else a.threshold
+    if a.type == "retrieved" and a.threshold is None:
+        threshold = 1.0 / int(a.options.get("k", 3))  # hit@k: any rank within k passes
     return Result(a.label, a.type, score >= threshold - 1e-9, score, a.weight, reason)
 
 
