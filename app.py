@@ -24,8 +24,7 @@ from assistant.web import (
 )
 from assistant.workspace import escape_markdown as esc
 
-SEVERITY_ICON = {"error": "🔴", "warning": "🟡"}
-URGENCY_ICON = {"high": "🔥", "normal": "", "low": ""}
+SEVERITY_COLOUR = {"error": "red", "warning": "orange"}
 
 
 # -- state changes (callbacks run before the next script run) ---------------------------------
@@ -37,7 +36,7 @@ def open_item(item: InboxItem, deps: Deps) -> None:
         selected=item.key, draft_id=None, draft_version=None, editor="", pinned=[], dropped=[]
     )
     st.session_state.update(override_reason="", reject_reason="", confirm_stale=False, kb_query="")
-    st.session_state["channel"] = item.channel if item.channel in CHANNELS else "email"
+    st.session_state["channel"] = workspace.reply_channel(item.channel)
     draft = deps.store.get_draft(item.draft_id) if item.draft_id else None
     if draft and draft["status"] in ("ready", "stale") and draft.get("output"):
         load_draft(draft)
@@ -173,9 +172,10 @@ def sidebar_inbox(deps: Deps, items: list[InboxItem]) -> None:
     if not items:
         st.sidebar.caption(tr("inbox_empty"))
     for item in items:
-        urgent = URGENCY_ICON.get(item.triage.urgency if item.triage else "normal", "")
+        urgent = item.triage is not None and item.triage.urgency == "high"
         who = item.customer_name or tr("anonymous")
-        label = f"{urgent} {esc(who)} · {esc(item.subject or item.message[:40])}".strip()
+        label = f"{esc(who)} · {esc(item.subject or item.message[:40])}"
+        label = f":red[**{tr('urgency_high')}**] {label}" if urgent else label
         st.sidebar.button(
             label,
             key=f"inbox_{item.key}",
@@ -330,7 +330,7 @@ def findings_panel(result: CheckResult | None) -> None:
         with st.container(border=True):
             quote = f"“{esc(f.quote)}”" if f.quote else tr("missing_move")
             st.markdown(
-                f"{SEVERITY_ICON.get(f.severity, '')} **{f.rule}** · {tr(f.severity)} · {quote}"
+                f":{SEVERITY_COLOUR.get(f.severity, 'gray')}[**{f.rule}** · {tr(f.severity)}] · {quote}"
             )
             st.markdown(f"**{tr('why')}:** {esc(f.message)}")
             st.markdown(f"**{tr('fix')}:** {esc(f.fix)}")

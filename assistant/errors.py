@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class InputError(Exception):
     """Bad input from the user (a file, a line, a field, a flag). The CLI exits 2 with this one line."""
@@ -34,6 +36,6 @@ class StaleDraftError(ConflictError):
 class ApprovalBlocked(Exception):
     """The final text still has error findings and no override reason was given."""
 
-    def __init__(self, message: str, *, findings: list[object] | None = None) -> None:
+    def __init__(self, message: str, *, findings: Sequence[object] | None = None) -> None:
         self.findings = list(findings or [])
         super().__init__(message)

@@ -54,6 +54,13 @@ def add_message(deps: Deps, customer_id: str | None, text: str, channel: str) ->
     return f"draft:{draft.id}"
 
 
+def reply_channel(conversation_channel: str) -> str:
+    """The reply channel for a conversation's channel (messengers such as KakaoTalk: chat)."""
+    from assistant.config import CHANNELS
+
+    return conversation_channel if conversation_channel in CHANNELS else "chat"
+
+
 def customer_wrote(deps: Deps, customer_id: str, conversation_id: str, text: str) -> list[int]:
     """Record a new customer message in a conversation; drafts made before it become stale."""
     from assistant import history, review

@@ -130,19 +130,17 @@ def streamlit_page(
             browser.close()
 
 
-def wait_app_idle(page: Any, timeout: float = 20_000) -> None:
-    """Wait until Streamlit has drawn the app and finished the current script run."""
-    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    page.wait_for_function(
-        """() => {
-            const app = document.querySelector('[data-testid="stApp"]');
-            const running = document.querySelector('[data-testid="stStatusWidget"] img,'
-                + '[data-testid="stStatusWidgetRunningIcon"]');
-            return app && !running;
-        }""",
-        timeout=timeout,
+def wait_app_idle(page: Any, timeout: float = 60_000) -> None:
+    """Wait until Streamlit has finished the current script run (and any rerun it triggered).
+
+    Streamlit marks its root with ``data-test-script-state``; "notRunning" means idle. A short
+    pause first lets a click's rerun start before we look.
+    """
+    page.wait_for_timeout(250)
+    page.wait_for_selector(
+        '[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout
     )
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(150)
 
 
 def screenshot(page: Any, name: str) -> Path:

@@ -106,6 +106,7 @@ def test_error_findings_block_approval_until_fixed_or_overridden(demo_data: Path
     at.text_area(key="editor").input(text + "\n" + OVERPROMISE).run()
     page = texts(at)
     assert "**F2**" in page and "반드시 내일까지" in page
+    assert at.selectbox(key="channel").value == "chat"  # a KakaoTalk conversation
     assert at.button(key="btn_approve").disabled
     at.text_input(key="override_reason").input("팀장 확인: 내일 배포 확정").run()
     assert not at.button(key="btn_approve").disabled

@@ -1,0 +1,70 @@
+"""Outbox: approved replies, who approved them, mark sent, export as CSV or JSONL."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from assistant import review
+from assistant.errors import ConflictError, InputError
+from assistant.web import (
+    customer_text,
+    flash,
+    get_deps,
+    init_state,
+    show_flash,
+    sidebar_language,
+    tr,
+)
+
+
+def mark_sent(decision_id: int) -> None:
+    try:
+        review.mark_sent(get_deps().store, decision_id, actor=st.session_state["reviewer"])
+    except (ConflictError, InputError) as exc:
+        flash("error", str(exc))
+
+
+def main() -> None:
+    st.set_page_config(page_title="Haru Notes · outbox", layout="wide")
+    init_state()
+    sidebar_language()
+    deps = get_deps()
+    st.title(tr("outbox_title"))
+    show_flash()
+    items = review.outbox(deps.store)
+    if not items:
+        st.info(tr("outbox_empty"))
+        return
+    left, right = st.columns(2)
+    left.download_button(
+        tr("export_csv"),
+        review.export_outbox(deps.store, "csv"),
+        "outbox.csv",
+        "text/csv",
+        key="export_csv",
+    )
+    right.download_button(
+        tr("export_jsonl"),
+        review.export_outbox(deps.store, "jsonl"),
+        "outbox.jsonl",
+        "application/jsonl",
+        key="export_jsonl",
+    )
+    for item in items:
+        with st.container(border=True):
+            st.caption(
+                f"#{item.id} · {item.channel} · {item.customer_id or tr('anonymous')} · "
+                f"{tr('status_' + item.status)} · {tr('approved_by', who=item.reviewer)} · "
+                f"{item.created_at:%Y-%m-%d %H:%M}"
+            )
+            customer_text(item.text)
+            if item.status == "queued":
+                st.button(
+                    tr("mark_sent"),
+                    key=f"sent_{item.decision_id}",
+                    on_click=mark_sent,
+                    args=(item.decision_id,),
+                )
+
+
+main()

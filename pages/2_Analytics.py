@@ -1,0 +1,49 @@
+"""Analytics: how reviewers treat the drafts, per prompt version and model."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from assistant import review
+from assistant.web import get_deps, init_state, sidebar_language, tr
+
+
+def main() -> None:
+    st.set_page_config(page_title="Haru Notes · analytics", layout="wide")
+    init_state()
+    sidebar_language()
+    stats = review.analytics(get_deps().store)
+    st.title(tr("analytics_title"))
+    if not stats["decided"]:
+        st.info(tr("analytics_empty"))
+    cols = st.columns(5)
+    cols[0].metric(tr("as_is"), stats["approved_as_is"])
+    cols[1].metric(tr("edited"), stats["edited"])
+    cols[2].metric(tr("rejected_n"), stats["rejected"])
+    cols[3].metric(tr("median_edit"), stats["edit_distance"]["median"] or 0)
+    cols[4].metric(tr("time_to_approve"), stats["seconds_to_approve"]["median"] or 0)
+    if stats["findings_by_rule"]:
+        st.subheader(tr("findings_by_rule"))
+        rules = pd.DataFrame(list(stats["findings_by_rule"].items()), columns=["rule", "n"])
+        st.bar_chart(rules.set_index("rule"), height=220)
+    if stats["by_prompt_version"]:
+        st.subheader(tr("by_prompt"))
+        rows = [
+            {
+                **{k: v for k, v in g.items() if k != "edit_distance"},
+                "mean_edit": g["edit_distance"]["mean"],
+            }
+            for g in stats["by_prompt_version"]
+        ]
+        st.dataframe(pd.DataFrame(rows), hide_index=True, key="by_prompt_table")
+    if stats["reject_reasons"]:
+        st.subheader(tr("reject_reasons"))
+        st.dataframe(
+            pd.DataFrame(list(stats["reject_reasons"].items()), columns=["reason", "n"]),
+            hide_index=True,
+            key="reasons_table",
+        )
+
+
+main()

@@ -1,0 +1,56 @@
+"""The workspace in a real browser: draft, catch a forbidden phrase, fix it, approve, see it
+in the Outbox. Screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.browser import screenshot, streamlit_page, wait_app_idle
+
+pytestmark = pytest.mark.browser
+
+OVERPROMISE = "반드시 내일까지 해결됩니다."
+
+
+def test_draft_finding_fix_approve_outbox(demo_data: Path) -> None:
+    started = time.monotonic()
+    env = {"ASSISTANT_DATA_DIR": str(demo_data), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    with streamlit_page("app.py", env, viewport=(1400, 1500)) as (page, base_url):
+        page.get_by_label("상담원 이름").fill("지수")
+        page.get_by_label("상담원 이름").press("Enter")
+        wait_app_idle(page)
+        page.get_by_role("button", name="정현우 · 환불 아직도").click()
+        page.get_by_role("button", name="초안 작성").click()
+        editor = page.get_by_label("답장 (편집 가능)")
+        editor.wait_for(timeout=60_000)
+        wait_app_idle(page)
+        assert "정현우 고객님" in editor.input_value()
+        screenshot(page, "workspace_draft")
+
+        original = editor.input_value()
+        editor.fill(original + "\n" + OVERPROMISE)
+        editor.press("Control+Enter")
+        page.get_by_text("F2 · 오류").first.wait_for()
+        wait_app_idle(page)
+        assert page.get_by_role("button", name="승인").is_disabled()
+        screenshot(page, "workspace_finding")
+
+        editor.fill(original)
+        editor.press("Control+Enter")
+        page.get_by_text("F2 · 오류").first.wait_for(state="detached")
+        wait_app_idle(page)
+        approve = page.get_by_role("button", name="승인")
+        assert approve.is_enabled()
+        approve.click()
+        page.get_by_text("승인했습니다").wait_for()
+        screenshot(page, "workspace_approved")
+
+        page.goto(f"{base_url}/Outbox")
+        wait_app_idle(page)
+        page.get_by_text("정현우 고객님").first.wait_for()
+        page.get_by_text("승인: 지수").first.wait_for()
+        screenshot(page, "outbox")
+    assert time.monotonic() - started < 300  # sanity bound only; timings are reported, not tested
