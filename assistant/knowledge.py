@@ -27,7 +27,7 @@ from pydantic import BaseModel
 from assistant.config import Settings
 from assistant.embeddings import Embedder, chroma_embedding_function, get_embedder
 from assistant.errors import InputError
-from assistant.knowledge_files import ParsedDoc, collect_files, parse_file
+from assistant.knowledge_files import ParsedDoc, add_chunks, collect_files, parse_file
 from assistant.models import SearchHit
 from assistant.text import detect_language, terms
 
@@ -153,11 +153,14 @@ class KnowledgeBase:
         nothing. With ``prune``, documents whose files vanished from an ingested folder go.
         """
         files = collect_files([Path(p) for p in paths])
-        parsed = [parse_file(file, root) for file, root in files]
+        parsed = [parse_file(file, root, chunk=False) for file, root in files]
         _check_unique(parsed)
         collection = self._open(create=True)
         self._index = None
         existing = self._load().docs
+        for doc in parsed:
+            if existing.get(doc.doc_id, {}).get("hash") != doc.digest:
+                add_chunks(doc)
         report = IngestReport()
         for doc in parsed:
             old = existing.get(doc.doc_id)

@@ -89,8 +89,8 @@ def read_text(path: Path) -> str:
         raise InputError("not UTF-8 text", where=str(path)) from None
 
 
-def parse_file(path: Path, root: Path) -> ParsedDoc:
-    """Read one knowledge file into a :class:`ParsedDoc` with its chunks."""
+def parse_file(path: Path, root: Path, *, chunk: bool = True) -> ParsedDoc:
+    """Read one knowledge file into a :class:`ParsedDoc`, with its chunks unless ``chunk=False``."""
     raw = read_text(path)
     kind = SUFFIXES[path.suffix.lower()]
     if kind == "markdown":
@@ -100,9 +100,18 @@ def parse_file(path: Path, root: Path) -> ParsedDoc:
     else:
         meta, body = {}, raw
     doc = _build_doc(meta, body, path, root, raw)
+    if not doc.body.strip():
+        raise InputError("no text to index", where=str(path))
+    if chunk:
+        add_chunks(doc)
+    return doc
+
+
+def add_chunks(doc: ParsedDoc) -> ParsedDoc:
+    """Fill ``doc.chunks`` (the slow part of reading: Korean sentence splitting)."""
     doc.chunks = chunk_markdown(doc.body, doc.title)
     if not doc.chunks:
-        raise InputError("no text to index", where=str(path))
+        raise InputError("no text to index", where=str(doc.source))
     return doc
 
 
