@@ -363,11 +363,21 @@ def customer_panel(deps: Deps, item: InboxItem) -> None:
         for n in c.notes[-5:]:
             customer_text(f"{n.text} — {n.author}")
     if ctx.sentiment_trend:
+        import altair as alt
         import pandas as pd
 
         st.markdown(f"**{tr('sentiment_trend')}**")
-        frame = pd.DataFrame(ctx.sentiment_trend, columns=["date", tr("sentiment")])
-        st.line_chart(frame.set_index("date"), height=160)
+        frame = pd.DataFrame(ctx.sentiment_trend, columns=["date", "sentiment"])
+        chart = (
+            alt.Chart(frame)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("date:T", title=None),
+                y=alt.Y("sentiment:Q", scale=alt.Scale(domain=[-1, 1]), title=tr("sentiment")),
+            )
+            .properties(height=160)
+        )
+        st.altair_chart(chart, width="stretch")
     st.markdown(f"**{tr('timeline')}**")
     for conv in c.conversations[:8]:
         started = conv.started_at.date().isoformat() if conv.started_at else ""
