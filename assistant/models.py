@@ -167,6 +167,10 @@ class Generation(BaseModel):
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost_usd: float | None = None
+    errors: list[str] = Field(default_factory=list)
+    """One line per failed attempt before this answer (retries and fallbacks)."""
+    redactions: int = 0
+    """How many personal values were replaced by placeholders before the model saw the text."""
 
 
 class Draft(BaseModel):

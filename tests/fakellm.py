@@ -26,6 +26,7 @@ class FakeLLM:
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
+        self.server.handle_error = lambda *args: None  # type: ignore[method-assign]  # clients that gave up
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
@@ -39,6 +40,15 @@ class FakeLLM:
         self, status: int, *, retry_after: float | None = None, body: str | None = None
     ) -> None:
         self.queue.append({"status": status, "retry_after": retry_after, "body": body})
+
+    def enqueue_slow(self, text: str, seconds: float) -> None:
+        """A reply that starts only after ``seconds`` (to trip a client timeout)."""
+        self.queue.append({"text": text, "delay": seconds})
+
+    def enqueue_broken_stream(self, text: str, *, after: int = 2, garbage: bool = False) -> None:
+        """A streamed reply cut after ``after`` chunks: the connection closes (or, with
+        ``garbage``, a malformed event is sent) and no finish_reason or [DONE] ever comes."""
+        self.queue.append({"text": text, "cut": after, "garbage": garbage})
 
     def enqueue_raw(self, body: str) -> None:
         """A 200 answer with this exact body (malformed JSON, say)."""
@@ -69,14 +79,14 @@ class FakeLLM:
                 with fake.lock:
                     fake.requests.append(body)
                 item = fake._next()
-                if fake.delay:
-                    time.sleep(fake.delay)
+                if fake.delay or item.get("delay"):
+                    time.sleep(item.get("delay") or fake.delay)
                 if "status" in item:
                     return self._fault(item)
                 if "raw" in item:
                     return self._send(200, item["raw"].encode(), "application/json")
                 if body.get("stream"):
-                    return self._stream(item["text"], body)
+                    return self._stream(item["text"], body, item.get("cut"), item.get("garbage"))
                 return self._send(
                     200, json.dumps(_completion(item["text"], body)).encode(), "application/json"
                 )
@@ -100,12 +110,22 @@ class FakeLLM:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, text: str, body: dict[str, Any]) -> None:
+            def _stream(
+                self, text: str, body: dict[str, Any], cut: int | None = None, garbage: bool = False
+            ) -> None:
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
                 self.end_headers()
                 pieces = [text[i : i + 7] for i in range(0, len(text), 7)]
-                for piece in pieces:
+                for n, piece in enumerate(pieces):
+                    if cut is not None and n == cut:
+                        if garbage:
+                            self.wfile.write(
+                                b'data: {"id": "chatcmpl-fake", "choices": [{"delta": \n\n'
+                            )
+                            self.wfile.flush()
+                        self.close_connection = True
+                        return
                     chunk = {
                         "id": "chatcmpl-fake",
                         "object": "chat.completion.chunk",
