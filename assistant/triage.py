@@ -145,6 +145,13 @@ def _wrong_charge(v: _Views) -> bool:
     return v.any(R.KO_WRONG_CHARGE, R.EN_WRONG_CHARGE)
 
 
+def _refund(v: _Views) -> bool:
+    """Money-back frames: refund words, a charge taken twice, "I want one of them back"."""
+    if v.any(R.KO_REFUND, R.EN_REFUND):
+        return True
+    return bool(R.EN_BACK.search(v.en) and R.MONEY_WORDS.search(v.en))
+
+
 def _out_of_scope(v: _Views) -> bool:
     return (
         v.any(R.KO_PRICE, R.EN_PRICE)
@@ -157,7 +164,10 @@ def _out_of_scope(v: _Views) -> bool:
 
 
 def _angry(v: _Views) -> bool:
-    if v.any(R.KO_ANGRY, R.EN_ANGRY) or v.any(R.KO_LEGAL_THREAT, R.EN_LEGAL_THREAT):
+    """Anger signals: abuse, threats to leave or review, sarcasm, shouting, legal threats."""
+    if v.any(R.KO_ANGRY, R.EN_ANGRY):
+        return True
+    if v.any(R.KO_LEGAL_THREAT, R.EN_LEGAL_THREAT) and v.any(R.KO_THREAT_IF, R.EN_THREAT_IF):
         return True
     shouted = [w for w in _SHOUT.findall(v.raw) if w not in _ACRONYMS]
     return len(shouted) >= 2
@@ -167,26 +177,96 @@ def _praise(v: _Views, found: set[str]) -> bool:
     if found & {"S1", "S2", "S3", "S4"}:
         return False
     if v.any(R.KO_PRAISE_STRONG, R.EN_PRAISE_STRONG):
-        return _raw_sentiment(v.raw) > 0.2
+        return _raw_sentiment(v.raw) > -0.1
     # A bare "thank you" closing a request is politeness, not praise.
     return not found and v.any(R.KO_THANKS, R.EN_THANKS) and not _question(v)
 
 
 def _question(v: _Views) -> bool:
-    return bool(R.QUESTION.search(v.raw)) or v.any(R.KO_HOWTO, R.EN_HOWTO)
+    return bool(R.QUESTION.search(v.raw)) or _howto(v)
+
+
+def _howto(v: _Views) -> bool:
+    """A how-to or documents frame ("어떻게", "where do I", "send me the invoice")."""
+    return v.any(R.KO_HOWTO, R.EN_HOWTO)
+
+
+# --- bug reports: a feature that does not do what it should -----------------------------------
+
+# Verbs whose negation means something did not work: "안 열려요", "저장이 안 돼요".
+_KO_FUNCTION_VERBS = frozenset(
+    {"되다", "열리다", "보이다", "나오다", "뜨다", "오다", "켜지다", "넘어가다", "넘어오다",
+     "바뀌다", "올라가다", "눌리다", "들어가다", "들어오다", "움직이다", "돌아가다", "끝나다",
+     "먹다", "맞다", "붙다", "남다", "가다", "열다", "받아지다", "지워지다", "꺼지다"}
+)  # fmt: skip
+# With 못 ("can't") a few more: "못 쓰고 있어요", "로그인을 못 해요".
+_KO_CANNOT_VERBS = _KO_FUNCTION_VERBS | {"쓰다", "하다", "켜다", "보다", "받다"}
+# Verbs that are a failure by themselves: "멈춰요", "튕겨요", "사라졌어요".
+_KO_FAILURE_VERBS = frozenset(
+    {"멈추다", "사라지다", "튕기다", "날아가다", "날라가다", "없어지다", "깨지다", "끊기다",
+     "꺼지다", "느리다", "얼다", "꼬이다", "뻗다", "버벅거리다", "버벅이다", "뭉개지다", "밀리다"}
+)  # fmt: skip
+
+
+@lru_cache(maxsize=2048)
+def _ko_tokens(text: str) -> tuple[tuple[str, str], ...]:
+    return tuple((t.form, t.tag) for t in analyse(text))
+
+
+def _ko_broken(text: str) -> bool:
+    """Kiwi morphemes: a function verb negated ("안 열려요", "열리지가 않아요", "못 들어가요")
+    or a failure verb in any conjugation ("튕겨요", "멈췄네요")."""
+    tokens = _ko_tokens(text)
+    for i, (form, tag) in enumerate(tokens):
+        if not tag.startswith(("VV", "VA", "XSV")):
+            continue
+        lemma = form + "다"
+        if lemma in _KO_FAILURE_VERBS:
+            return True
+        after = tokens[i + 1 : i + 5]
+        if after and after[0][0] in ("게", "도록"):
+            continue  # "안 되게 해 주세요": asking for something not to happen
+        before = tokens[i - 1] if i else ("", "")
+        if lemma in _KO_CANNOT_VERBS and before == ("못", "MAG"):
+            return True
+        negated = before == ("안", "MAG") or any(
+            t == "VX" and f in ("않", "못하") for f, t in after
+        )
+        if negated and lemma in _KO_FUNCTION_VERBS:
+            return True
+    return False
+
+
+def _bug(v: _Views) -> bool:
+    """A broken expectation: a feature plus a failure predicate, in either language."""
+    ko = R.KO_NOT_BROKEN.sub(" ", v.ko) if v.ko else ""
+    en = R.EN_NOT_BROKEN.sub(" ", v.en) if v.en else ""
+    if (ko and R.KO_BUG.search(ko)) or (en and R.EN_BUG.search(en)):
+        return True
+    if not ko:
+        return False
+    raw = R.KO_NOT_BROKEN_RAW.sub(" ", v.raw)
+    return _ko_broken(raw)
+
+
+def _systemic(v: _Views) -> bool:
+    """Many customers hit the same thing: others affected, a service-wide outage."""
+    return v.any(R.KO_SYSTEMIC, R.EN_SYSTEMIC)
 
 
 def _situations(v: _Views) -> list[str]:
     found: set[str] = set()
     checks = (
         ("S1", _angry(v)),
-        ("S2", v.any(R.KO_REFUND, R.EN_REFUND)),
+        ("S2", _refund(v)),
         ("S3", v.any(R.KO_CANCEL, R.EN_CANCEL)),
-        ("S4", v.any(R.KO_BUG, R.EN_BUG)),
+        ("S4", _bug(v)),
         ("S5", _out_of_scope(v)),
-        ("S7", v.any(R.KO_SYSTEMIC, R.EN_SYSTEMIC)),
+        ("S7", _systemic(v)),
     )
     found.update(sid for sid, hit in checks if hit)
+    if "S7" in found:
+        found.add("S4")  # many customers hitting the same thing is a bug report too
     if _praise(v, found):
         found.add("S8")
     if not found & {"S2", "S3", "S4", "S5"} and _question(v) and "S1" not in found:
@@ -215,11 +295,11 @@ def is_spam(text: str) -> bool:
         return True
     ours = bool(v.any(R.PRODUCT_WORDS, R.PRODUCT_WORDS))
     foreign_links = [u for u in R.URL.findall(v.en) if R.OWN_DOMAIN not in u]
-    if foreign_links and not ours:
+    if foreign_links and (not ours or v.any(R.AD, R.AD)):
         return True
     if R.OTHER_BRANDS.search(v.en) and not R.OUR_REFERENCE.search(v.en):
         return True
-    if ours or R.ASKING_US.search(v.en):
+    if ours or R.ASKING_US.search(v.en) or _howto(v):
         return False
     return not set(_situations(v)) - {"S6"}
 
