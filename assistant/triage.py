@@ -315,8 +315,8 @@ def _urgency(v: _Views, situations: list[str], score: float) -> Urgency:
         or v.any(R.KO_DATA_LOSS, R.EN_DATA_LOSS)
         or v.any(R.KO_URGENT, R.EN_URGENT)
         or v.any(R.KO_OUTAGE, R.EN_OUTAGE)
-        # many people locked out at once is an outage, whatever words they use
-        or ({"S4", "S7"} <= set(situations) and v.any(R.KO_ACCESS, R.EN_ACCESS))
+        # many customers hitting the same failure at once is an outage, whatever the words
+        or {"S4", "S7"} <= set(situations)
     )
     if high:
         return "high"

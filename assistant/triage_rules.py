@@ -25,7 +25,8 @@ KO_ANGRY = _rx(
     r"쓰레기|개같|씨발|시발|ㅅㅂ|ㅆㅂ|미친|사기꾼|사기(치|야|네|잖)|욕나|제정신|이딴|호구",
     r"몇번(을|째|이나)?말|도대체|뭐하는(회사|곳|거)|답답해|답답하네|실망(이|스럽|했)|당장(환불|해결|고쳐)",
     # threats to leave or to review, reproach, rhetorical 반말
-    r"별점|(리뷰|후기)(에|를|로)?(남기|쓰|올리|쓸)|갈아타|갈아탑|돈(을)?받지마|일안함|일안해",
+    r"별점|(리뷰|후기)\S{0,4}(남기|남길|쓰|쓸|올리|올릴|테러)|이런식이면|이럴거면|갈아타|갈아탑|돈(을)?받지마|일안함|일안해",
+    r"너무하(네|시네|다|잖|세요)|(공지|안내|연락|사과)(하나|한마디|한줄)(도)?없",
     r"몇번째(냐|야|인지|에요|예요|인데)|(거|건)냐|하냐[?？]|냐고|좋게말(씀|할)",
     # sarcasm: praise words aimed at a failure
     r"(대단하|훌륭하|잘하)(다|네|시네|십니다)[^?]{0,3}(👏|ㅋ|\.\.|!)|👏",
@@ -52,6 +53,7 @@ KO_REFUND = _rx(
     r"(?<!자동)(?<!정기)결제(를|건|한거)?(좀)?취소",
     r"(두|2)(번|건|차례)(이나|씩)?(결제|청구|찍|빠져|나갔|나가|긁)",
     r"(중복|이중)(으로)?(결제|청구)|결제가(두|2)번|청구가(두|2)번|돈이(두|2)번",
+    r"(내역|명세|카드)\S{0,4}(2|두)(건|번)|(결제|청구)(가|이)?잘못",
     r"에도(돈이|결제가?)(빠져)?나갔|잘못(결제|청구|빠져)|(같이|또|더|추가로)(빠져)?나갔",
 )
 EN_REFUND = _rx(
@@ -118,6 +120,7 @@ EN_BUG = _rx(
     r"(is|are|was|it'?s|service|server|site|app) (\w+ ){0,2}down\b",
     r"didn'?t (get|receive|arrive)|still (shows?|says) free|sync (issue|problem)",
     r"(goes|spins|loads|loading|spinning|spinner) (just )?(forever|endlessly)|infinite (load|spin)",
+    r"only (shows?|showing|displays?|gives?|lists?|keeps?)\b|why (is|are|does|did) (my|the|it)\b",
     r"access denied|permission denied|error message|garbled|gibberish|(boxes|squares) instead",
     r"(resets?|reverts?|switch(es)?|jumps?) (back )?to\b|every (single )?time i\b",
     r"(deleted|deletes|wiped|wipes|erased|erases|ate|eats|overwrote|overwrites) (all )?(of )?"
@@ -183,12 +186,14 @@ EN_DATA_DELETION = _rx(
     r"(wiped|erased|deleted|purged|removed) from your (servers|systems|backups)|every trace",
 )
 KO_SECURITY = _rx(
+    r"보안(심사|점검|인증|감사|설문|검토|서약)|isms|모의해킹|침투테스트",
     r"취약점|보안(문제|이슈|결함|구멍|취약|버그)|해킹|유출|권한(이)?없이",
     r"다른사람(의)?노트가(다)?보|(남|타인|모르는사람)의?(노트|계정)",
 )
 EN_SECURITY = _rx(
     r"vulnerabilit|security (issue|hole|flaw|bug|problem|researcher)|exploit|\bxss\b",
     r"injection|data leak|leaked|bug bounty|responsible disclosure|security (contact|team)",
+    r"questionnaire|\bdpa\b|\bsoc ?2\b|iso ?27001|pen(etration)? ?test|security (review|audit)",
     r"(someone else|stranger|another user)'?s (notes?|notebooks?|account)|\bhacked\b",
     r"other (people|users)'?s? notes|can be guessed|guessable",
 )
@@ -226,6 +231,7 @@ KO_SYSTEMIC = _rx(
     r"(도|전부|다|모두)",
     r"(팀|회사|사무실|반|학교)\S{0,6}(전부|전원|모두|다같이)",
     r"(분|사람|유저|사용자)들(이)?(많|엄청|난리)|(글|후기|제보)(이|가)?(엄청|많이|계속)(올라|있)",
+    r"(애들|사람들|분들|멤버들|팀원들|직원들|학생들)(이|도)?(다|전부|모두)(?!음)",
     r"장애|서버(가)?(다)?(죽|다운|터졌|나갔)",
 )
 EN_SYSTEMIC = _rx(
@@ -247,6 +253,7 @@ KO_THANKS = _rx(r"감사|고맙|고마워|수고하|🙏")
 EN_PRAISE_STRONG = _rx(
     r"\blove\b|awesome|amazing|great (job|work|app|update|feature|team)|fantastic|excellent",
     r"brilliant|gorgeous|beautiful|perfect|wonderful|kudos|well done|changed (how|my)",
+    r"nailed|🙌|🎉|love it|works great|so good|great work|thank you for|"
     r"lifesaver|life saver|you rock|best (\w+ )?(app|note)|saved (me|my)|so smooth|❤|👍|😍|🥰|😊",
 )
 EN_THANKS = _rx(r"\bthank|\bthanks\b|\bthx\b|appreciate")
@@ -254,13 +261,16 @@ EN_THANKS = _rx(r"\bthank|\bthanks\b|\bthx\b|appreciate")
 # --- urgency --------------------------------------------------------------------------------
 
 KO_WRONG_CHARGE = _rx(
-    r"(두|2)번(이나)?결제|(중복|이중)(으로)?결제|결제가(두|2)번|청구가(두|2)번|돈이(두|2)번",
-    r"에도(돈이|결제가?)(빠져)?나갔|잘못(결제|청구)",
+    r"(두|2)(번|건|차례)(이나|씩)?(결제|청구|찍|빠져|나갔|나가|긁)|(내역|명세|카드)\S{0,4}(2|두)(건|번)",
+    r"(중복|이중)(으로)?결제|결제가(두|2)번|청구가(두|2)번|돈이(두|2)번|(결제|청구)(가|이)?잘못",
+    r"에도(돈이|결제가?)(빠져)?나갔|잘못(결제|청구)|(같이|또|더|추가로)(빠져)?나갔",
 )
 EN_WRONG_CHARGE = _rx(
-    r"(charged|billed|took|taken|debited)\b.{0,30}\b(twice|two times|double|again)",
-    r"double[- ]?charged|duplicate (charge|payment|transaction)|overcharged|wrongly charged",
-    r"still (being |getting )?(charged|billed)",
+    r"(charged|billed|took|taken|debited|charging|hit)\b.{0,30}"
+    r"\b(twice|two times|2 times|double|again|2x|x2)",
+    r"double[- ]?charged|duplicate(d)? (charge|payment|transaction)|overcharg|wrongly charged",
+    r"still (being |getting )?(charged|billed)|billing (error|mistake)",
+    r"(charged|billed) (me )?(after|even though|although|for something|by mistake)",
 )
 KO_URGENT = _rx(r"급해|급합니다|급하게|급한|빨리(좀)?(해|처리|답)|당장|지금바로|긴급")
 EN_URGENT = _rx(r"urgent|\basap\b|immediately|emergency|right now")
@@ -303,7 +313,7 @@ PRODUCT_WORDS = _rx(
     r"haru|\bnotes?\b|notebook|\bapp\b|sync|account|log ?in|password|subscription|\bplans?\b",
     r"refund|payment|charge|export|import|attachment|\btags?\b|share|update|support|clipper",
     r"feature|editor|theme|2fa|two-factor|authenticat|invoice|premium|\bplus\b|\bteam\b",
-    r"\bdata\b|\bbug|crash|version|dark mode|offline|ios|android|desktop|\bweb\b",
+    r"\bdata\b|\bbug|crash|search|version|dark mode|offline|ios|android|desktop|\bweb\b",
 )
 # Someone asking us for something is a customer even without product words.
 ASKING_US = _rx(
