@@ -124,6 +124,98 @@ CASES = [
     ("F9", "동기화 문제 확인해 볼게.", '고객님께서 "왜 안 돼?"라고 하신 부분을 확인했습니다.', {}),
 ]
 
+S3 = {"customer_message": "Please cancel my plan.", "situations": ["S3"]}
+S3_KO = {"customer_message": "해지해 주세요.", "situations": ["S3"]}
+# Phrase families beyond one fixed wording: (rule, positive, negative, extra kwargs)
+FAMILIES = [
+    ("F1", "You probably removed it yourself.", "If you didn't get the email, check spam.", {}),
+    (
+        "F1",
+        "The problem is on your end, not ours.",
+        "Could you check the sync settings on your end?",
+        {},
+    ),
+    ("F1", "You didn't save the note before closing it.", "You did nothing wrong here.", {}),
+    ("F1", "아마 직접 지우셨기 때문일 겁니다.", "직접 알려 주셔서 감사합니다.", {}),
+    (
+        "F1",
+        "비밀번호를 잘못 입력하셔서 잠긴 것입니다.",
+        "혹시 실수로 삭제하셨더라도 휴지통에서 복구하실 수 있습니다.",
+        {},
+    ),
+    (
+        "F2",
+        "Rest assured, the widget will be back by Monday.",
+        "Rest assured, I'll update you by Monday.",
+        {},
+    ),
+    (
+        "F2",
+        "The fix ships on Friday.",
+        "We hope to ship the fix on Friday; I'll confirm by Thursday.",
+        {},
+    ),
+    (
+        "F2",
+        "다음 주 월요일이면 완전히 해결되니 걱정 마세요.",
+        "문제가 해결되면 바로 알려 드리겠습니다.",
+        {},
+    ),
+    (
+        "F3",
+        "Sure, I'll knock 30% off your renewal.",
+        "I can't decide this myself; I'll ask the billing team.",
+        {},
+    ),
+    (
+        "F3",
+        "고객님께만 특별히 절반으로 맞춰 드리겠습니다.",
+        "가격 조정은 제 권한 밖이라 결제 팀에 요청해 두었고, 금요일까지 알려 드리겠습니다.",
+        {},
+    ),
+    (
+        "F5",
+        "Would a cheaper plan work instead?",
+        "I've cancelled your plan as you asked. If a cheaper plan would suit you later, just say.",
+        S3,
+    ),
+    ("F5", "Before I cancel, can I ask why you're leaving?", "Your plan is cancelled.", S3),
+    (
+        "F5",
+        "해지 전에 한 번만 더 생각해 주세요.",
+        "요청하신 해지는 처리해 드렸습니다. 혹시 불편하셨던 점을 알려 주실 수 있을까요?",
+        S3_KO,
+    ),
+    ("F6", "This was covered in my last three emails.", "I've read your last three emails.", {}),
+    (
+        "F6",
+        "If you had read the article, you'd know.",
+        "Once you've read the article, reply here.",
+        {},
+    ),
+    (
+        "F6",
+        "앞서 메일에서도 분명히 설명드렸던 내용인데요.",
+        "앞서 안내드린 방법으로 해결되지 않으셨다니 죄송합니다.",
+        {},
+    ),
+    ("F6", "다시 말씀드리지만 규정은 바뀌지 않습니다.", "다시 정리해 드리겠습니다.", {}),
+]
+
+
+@pytest.mark.parametrize(("rule", "positive", "negative", "kw"), FAMILIES)
+def test_phrase_families(rule: str, positive: str, negative: str, kw: dict) -> None:
+    head = KO_HEAD if any("\uac00" <= ch <= "\ud7a3" for ch in positive) else EN_HEAD
+    assert rule in rules_of(head + positive, **kw)
+    assert rule not in rules_of(head + negative, **kw)
+
+
+def test_korean_morpheme_match_points_at_the_verb() -> None:
+    text = KO_HEAD + "앞서 메일에서도 분명히 설명드렸던 내용인데요, 다시 보내 드립니다."
+    f = finding(text, "F6", situations=["S1"])
+    assert f.quote is not None and f.quote.startswith("앞서") and "설명드렸던" in f.quote
+    assert f.severity == "error"
+
 
 @pytest.mark.parametrize(("rule", "positive", "negative", "kw"), CASES)
 def test_rule_positive_and_negative(rule: str, positive: str, negative: str, kw: dict) -> None:
@@ -297,8 +389,20 @@ def test_corpus_meets_targets() -> None:
             assert c[metric] is None or c[metric] >= 0.85, (rule, metric, c)
 
 
-def test_holdout_does_not_regress() -> None:
-    """Held-out drafts written after the rules: no false alarms, recall no lower than measured."""
-    report = evaluate_checker(REPO / "evals" / "checker_holdout.jsonl")
-    assert report["false_alarm_rate"] <= 0.05, report["misses"]
-    assert report["recall"] >= 0.5, report["misses"]
+# Measured once on evals/checker_holdout2.jsonl (62 drafts) before any rule was tuned on it:
+# recall 40/41, false alarms 1/83 (R1 on one clean Korean reply), F1 recall 7/8.
+BLIND_RECALL = 0.97
+BLIND_FALSE_ALARMS = 0.013
+BLIND_RULE_RECALL = {"F1": 0.875, "F2": 1.0, "F3": 1.0, "F5": 1.0, "F6": 1.0}
+
+
+def test_blind_set_floor() -> None:
+    """Drafts written before the rules were broadened and never tuned on: measured once;
+    a regression below the measured numbers fails."""
+    report = evaluate_checker(REPO / "evals" / "checker_holdout2.jsonl")
+    assert report["cases"] >= 50
+    assert report["false_alarm_rate"] <= BLIND_FALSE_ALARMS, report["misses"]
+    assert report["recall"] >= BLIND_RECALL, report["misses"]
+    for rule, floor in BLIND_RULE_RECALL.items():
+        c = report["per_rule"][rule]
+        assert c["tp"] >= 6 and c["recall"] >= floor, (rule, c)

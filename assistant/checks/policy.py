@@ -10,16 +10,23 @@ customer's message or the draft) and a persuasion attempt before the cancellatio
 
 from __future__ import annotations
 
+import re
+
 from assistant.checks.doc import Doc, Hit, rx
+
+_HANGUL_RE = re.compile(r"[\uac00-\ud7a3]")
 
 # ---------------------------------------------------------------- F3 boundary
 _F3_TOPIC = rx(
     r"할인|가격|요금\s*(인하|조정|면제)|쿠폰|프로모션|무료\s*(로|연장|이용|업그레이드|제공|기간)|예외",
     r"법적|소송|변호사|손해\s*배상|배상|보상금|계약|약관|개인정보\s*(유출|침해)|유출|해킹|보안|취약점",
     r"로드맵|출시\s*(일|일정|시기)|정식\s*출시",
+    r"특별히|예외적으로|이번(에)?\s*한(해|하여)|고객님께만|절반|반값|면제",
     r"\b(discounts?|price|pricing|coupons?|promo|free\s+(month|upgrade|extension|year|plan)|exceptions?)\b",
     r"\b(legal|lawsuit|lawyer|attorney|sue|compensation|damages|liab\w+|contract|GDPR)\b",
     r"\b(breach|vulnerabilit\w+|hack\w*|security)\b|\b(roadmap|release\s+date|launch\s+date)\b",
+    r"\d+\s*%\s*off\b|\bhalf\s+(price|off)\b|\bfor\s+free\b|\bwaive\w*|\bprice\s+match\w*",
+    r"\b(renewal|entitled)\b",
 )
 _F3_DECISION = rx(
     r"(가능|불가능|불가)(합니다|해요|하다|하며|하고)|가능하지\s*않|되지\s*않습니다|안\s*됩니다|해\s*드릴\s*수\s*(있|없)|드릴\s*수\s*(있|없)",
@@ -32,6 +39,16 @@ _F3_DECISION = rx(
     r"\bthere('s|\s+is)\s+no\s+(way|discount|exception)|\bno\s+(discounts?|exceptions?)\b",
     r"\b(is|are)\s+(completely\s+|totally\s+|100%\s+)?(safe|secure|not\s+affected)\b|\bnot\s+liable\b",
     r"\b(will|'ll)\s+(be\s+)?(released|launched|available)\s+(in|on|by|next)\b",
+    r"(맞춰|깎아|낮춰|줄여|빼|면제해|적용해|할인해|연장해|보상해|지급해|환불해|(로|으로)\s*해)\s*드리(겠|ᆸ니다|죠|ㄹ게)",
+    r"(무료|반값|절반|할인)\S*\s*(로\s*)?(드립니다|드리겠|드릴게요)",
+    r"(책임|보상|배상|의무)\S*\s*(\S+\s*)?(없습니다|없어요|없으|않습니다)",
+    r"(가능성|위험|우려|걱정)\S*\s*(이|은|는)?\s*(전혀\s*)?(없|문제없)|문제\s*없으니|문제없으니|안심하(셔도|세요|십시오)",
+    r"\b(I|we)('ve|\s+have)?\s+(gone\s+ahead\s+and\s+)?(made|granted|approved|authori[sz]ed)\s+"
+    r"(an?\s+|the\s+|your\s+)?(exception|discount|refund|credit|compensation)",
+    r"\b(not|aren'?t|isn'?t)\s+(entitled|liable|responsible)\b",
+    r"\bcan(no|')t\s+(ever\s+|possibly\s+)?be\s+(hacked|breached|accessed|read|leaked|stolen|compromised)",
+    r"\b(no|zero)\s+(security\s+)?risk\b|\bnobody\s+(else\s+)?can\s+(ever\s+)?(read|access|see)\b",
+    r"\b(knock|take)\s+\S+\s+off\b|\b(I|we)('ll|\s+will|\s+can)\s+match\b",
 )
 _F3_DEFER = rx(
     r"담당\s*(팀|부서|자)|결제\s*팀|법무|보안\s*팀|확인\s*(후|하여|해\s*보고|한\s*(뒤|후))|여쭤|문의하여",
@@ -117,6 +134,19 @@ _F5_PUSH = rx(
     r"\b(special|exclusive)\s+offer\b|\bdiscount\b|\d+\s*%\s*off\b|\bfree\s+(month|months|upgrade)\b",
     r"\bchange\s+your\s+mind\b|\b(hate|sad)\s+to\s+see\s+you\s+go\b|\binstead\s+of\s+cancel\w*",
     r"\bpause\s+(your|the)\s+(subscription|plan)\b|\bdowngrade\s+instead\b|\bthink\s+(it\s+)?(over|twice)\b",
+    # offers, alternatives and questions that come before the cancellation is confirmed
+    r"(해지|탈퇴|취소)\S*\s*(하시기\s*)?전에|(해지|탈퇴|취소)\s*(하지\s*)?말고|대신|어떠세요|어떨까요|어떠실까요",
+    r"어떠신가요|아깝|아까우|조금만\s*더|한\s*번만\s*더|남으시|쿠폰|괜찮으시겠|여쭤\s*봐도|여쭤도|무료로\s*(드리|드립)",
+    r"이유를\s*(먼저\s*)?(알려|여쭤|말씀)|(생각|고민)해\s*(주세요|주시|보시)|점을\s*(먼저\s*)?(알려|말씀해)\s*주실\s*수",
+    r"\bhow\s+about\b|\bwhat\s+about\b|\bwould\s+(a|an|the)\s+(\w+\s+){0,2}(plan|tier|option|price)\s+work\b",
+    r"\binstead\b|\brather\s+than\s+cancel\w*|\bhave\s+you\s+(tried|considered|looked\s+at)\b",
+    r"\bwould\s+you\s+(consider|like\s+to\s+(try|keep|stay|switch))\b|\bif\s+you\s+stay\b",
+    r"\b(could|can)\s+we\s+(do|hop|jump|set\s+up|schedule|have|talk|chat)\b|\bwhat\s+made\s+you\b",
+    r"\b(can|may|could)\s+I\s+ask\s+(what|why)\b|\banything\s+(we|I)\s+can\s+do\b",
+    r"\bworth\s+(staying|keeping|sticking|holding)\b|\bstick\s+(around|with)\b|\bgive\s+us\s+(another|a\s+second)\b",
+    r"\bhalf\s+price\b|\bhate\s+to\s+see\s+you\s+(go|leave)\b|\b(switch|move)\s+to\s+(the\s+)?(free|a\s+cheaper)\b",
+    r"\b(once|if|when)\s+you\s+cancel\w*,?\s+(you('ll|\s+will)\s+lose|your\s+\w+(\s+\w+)?\s+will\s+be\s+"
+    r"(capped|limited|lost|deleted|gone|reduced))",
 )
 _F5_CONFIRM = rx(
     r"(해지|취소|탈퇴|삭제)\S*\s*(처리|완료|접수|신청)?\S*\s*(해\s*드리겠|해\s*드렸|되었습니다|됐습니다|완료|"
@@ -124,7 +154,13 @@ _F5_CONFIRM = rx(
     r"\b(I|we)('ve|'ll|\s+have|\s+will|\s+just|\s+already)?\s+(just\s+)?(cancel(l)?ed|cancel|closed|"
     r"processed|turned\s+off)\b",
     r"\b(has|have)\s+been\s+(cancel(l)?ed|closed|deleted|turned\s+off)\b|\bwill\s+be\s+(cancel(l)?ed|closed)\b",
-    r"\bis\s+now\s+cancel(l)?ed\b|\bcancellation\s+(is|has\s+been|will\s+be)\s+(done|processed|confirmed|complete)",
+    r"\b(is|are)\s+(now\s+)?cancel(l)?ed\b|\bcancellation\s+(is|has\s+been|will\s+be)\s+(done|processed|"
+    r"confirmed|complete)",
+    r"(해지|취소|탈퇴)[^.?!\n]{0,30}?(처리|완료|접수|진행)\S*\s*(해\s*드리|해\s*드렸|되었|됐|했|하겠|됩니다|드리겠)",
+)
+# A confirmation that is really a condition or a question: "before I cancel", "해지하시면".
+_F5_NOT_CONFIRM = rx(
+    r"\b(before|if|once|when|should|whether|unless|until|to)\s+$|시면|시기|전에|실\s*경우|하면",
 )
 
 
@@ -135,10 +171,23 @@ def check_retention_push(doc: Doc) -> list[Hit]:
     )
     if not context and (doc.customer_message or not doc.has(_CANCEL)):
         return []
-    confirm = next(doc.matches(_F5_CONFIRM), None)
-    first_confirm = confirm.start() if confirm else len(doc.text) + 1
+    first_confirm = _first_confirmation(doc)
     hits = []
     for m in doc.matches(_F5_PUSH):
         if m.start() < first_confirm:
             hits.append(Hit("F5", m.start(), m.end()))
     return hits
+
+
+def _first_confirmation(doc: Doc) -> int:
+    """Offset of the first sentence confirming the cancellation (past the text when none)."""
+    for m in doc.matches(_F5_CONFIRM):
+        s, e = doc.sentence_at(m.start())
+        if doc.text[s:e].rstrip().endswith("?"):
+            continue
+        if _F5_NOT_CONFIRM.search(doc.text[max(s, m.start() - 12) : m.start()] + " ") or (
+            _F5_NOT_CONFIRM.search(m.group(0)) and _HANGUL_RE.search(m.group(0))
+        ):
+            continue
+        return m.start()
+    return len(doc.text) + 1
