@@ -29,6 +29,13 @@ _GREETING = re.compile(
 _ABUSE = re.compile(
     r"쓰레기|병신|개같|씨발|ㅅㅂ|미친|fuck|shit|crap|garbage|trash|stupid|idiot", re.I
 )
+_DIRECTIVE = re.compile(
+    r"\bignore\b|\binstructions?\b|\bsystem\b|\bprompt\b|\byou are now\b|\bpretend\b|"
+    r"\boverride\b|\bdeveloper mode\b|\brepeat everything\b|</?\s*[a-z_]+\s*>|"
+    r"지시|지침|프롬프트|무시하고|개발자\s*모드|이제부터|지금부터|관리자|메모|반말",
+    re.I,
+)
+"""Sentences that address the assistant rather than describe the issue: never restated."""
 _WEEKDAYS_KO = "월화수목금토일"
 
 
@@ -88,7 +95,7 @@ def issue_phrase(message: str, language: str, limit: int | None = None) -> str:
     for _start, _end, sentence in sentences(message)[:6]:
         cleaned = _GREETING.sub("", sentence.strip())
         cleaned = _NOISE.sub(" ", _PII.sub("", cleaned)).strip(" ,.!?~")
-        if not cleaned or _ABUSE.search(cleaned):
+        if not cleaned or _ABUSE.search(cleaned) or _unsafe(cleaned, language):
             continue
         score = len(terms(cleaned))
         if score > best_score:
@@ -99,6 +106,17 @@ def issue_phrase(message: str, language: str, limit: int | None = None) -> str:
         cut = best[:limit].rsplit(" ", 1)[0]
         best = cut if len(cut) > limit // 2 else best[:limit]
     return f"“{best}”" if language == "ko" else _as_reported(best)
+
+
+def _unsafe(sentence: str, language: str) -> bool:
+    """True for an instruction to the assistant, or words the playbook would forbid in a reply
+    (a link, a promise, a leak): a customer's injected text never comes back in the draft."""
+    if _DIRECTIVE.search(sentence):
+        return True
+    from assistant import playbook
+
+    result = playbook.check(sentence, lang=language, known_urls=set(), situations=[])
+    return any(f.severity == "error" and f.rule.startswith("F") for f in result.findings)
 
 
 def _as_reported(sentence: str) -> str:

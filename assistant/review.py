@@ -127,6 +127,14 @@ def make_checker(
             known_urls=known_urls,
             situations=list(draft.get("situations") or []),
             ui_lang=ui_lang,
+            system_prompt=next(
+                (
+                    str(m.get("content") or "")
+                    for m in draft.get("rendered_messages") or []
+                    if isinstance(m, dict) and m.get("role") == "system"
+                ),
+                None,
+            ),
         )
 
     return check
