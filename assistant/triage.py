@@ -52,11 +52,17 @@ class _Views:
         return bool(ko.search(self.ko) or en.search(self.en))
 
 
+@lru_cache(maxsize=2048)
+def _ko_tokens(text: str) -> tuple[Any, ...]:
+    """Kiwi tokens of ``text``, analysed once for sentiment and bug frames alike."""
+    return tuple(analyse(text))
+
+
 # --- sentiment ------------------------------------------------------------------------------
 
 
 def _ko_score(text: str) -> float:
-    tokens = analyse(text)
+    tokens = _ko_tokens(text)
     total = 0.0
     for i, tok in enumerate(tokens):
         lemma = tok.form + "다" if tok.tag.startswith(("VV", "VA")) else tok.form
@@ -72,7 +78,7 @@ def _ko_score(text: str) -> float:
     return total
 
 
-def _ko_negated(tokens: list[Any], i: int) -> bool:
+def _ko_negated(tokens: tuple[Any, ...], i: int) -> bool:
     """A predicate is negated by 안/못 right before it or by -지 않다/-지 못하다 right after it."""
     if not tokens[i].tag.startswith(("VV", "VA", "XR", "NNG")):
         return False
@@ -82,7 +88,7 @@ def _ko_negated(tokens: list[Any], i: int) -> bool:
     return any(t.tag == "VX" and t.form in ("않", "못하") for t in after)
 
 
-def _ko_purpose(tokens: list[Any], i: int) -> bool:
+def _ko_purpose(tokens: tuple[Any, ...], i: int) -> bool:
     """True for "안 되게 해 주세요": asking for something not to happen is no complaint."""
     return i + 1 < len(tokens) and tokens[i + 1].form in ("게", "도록")
 
@@ -208,15 +214,10 @@ _KO_FAILURE_VERBS = frozenset(
 )  # fmt: skip
 
 
-@lru_cache(maxsize=2048)
-def _ko_tokens(text: str) -> tuple[tuple[str, str], ...]:
-    return tuple((t.form, t.tag) for t in analyse(text))
-
-
 def _ko_broken(text: str) -> bool:
     """Kiwi morphemes: a function verb negated ("안 열려요", "열리지가 않아요", "못 들어가요")
     or a failure verb in any conjugation ("튕겨요", "멈췄네요")."""
-    tokens = _ko_tokens(text)
+    tokens = [(t.form, t.tag) for t in _ko_tokens(text)]
     for i, (form, tag) in enumerate(tokens):
         if not tag.startswith(("VV", "VA", "XSV")):
             continue

@@ -2,7 +2,8 @@
 
 Prints one JSON document: Kiwi load time, p50/p95/max milliseconds per message after a
 warm-up (every message seen for the first time, so no cache helps), and the evaluation of
-``evals/triage.jsonl`` and ``evals/triage_holdout.jsonl`` without the list of misses.
+the labelled sets (development: ``triage.jsonl``, ``triage_holdout.jsonl``,
+``triage_dev2.jsonl``; blind: ``triage_blind.jsonl``) with the ids of the misses.
 Run: ``.venv/bin/python benchmarks/bench_triage.py``.
 """
 
@@ -18,6 +19,7 @@ from assistant.triage import triage
 from assistant.triage_eval import evaluate_triage, load_cases
 
 EVALS = Path(__file__).resolve().parent.parent / "evals"
+SETS = ("triage.jsonl", "triage_holdout.jsonl", "triage_dev2.jsonl", "triage_blind.jsonl")
 
 
 def main() -> None:
@@ -26,7 +28,7 @@ def main() -> None:
     kiwi()
     triage("하루노트 동기화가 안 돼요")  # the first analysis finishes loading Kiwi's model
     load_s = time.perf_counter() - start
-    texts = [c["text"] for name in ("triage.jsonl", "triage_holdout.jsonl")
+    texts = [c["text"] for name in SETS
              for c in load_cases(EVALS / name)]  # fmt: skip
     timings = []
     for i, text in enumerate(texts):
@@ -36,7 +38,7 @@ def main() -> None:
         timings.append((time.perf_counter() - t0) * 1000)
     timings.sort()
     reports = {}
-    for name in ("triage.jsonl", "triage_holdout.jsonl"):
+    for name in SETS:
         report = evaluate_triage(EVALS / name)
         report["misses"] = [m["id"] for m in report["misses"]]
         reports[name] = report
