@@ -105,6 +105,7 @@ async def arun_bulk(
         prepared, vectors = await asyncio.get_running_loop().run_in_executor(
             cpu, prepare, deps, read.posts
         )
+        prepared_at = time.perf_counter()
         runner = _Runner(deps, options, cpu, OutputWriter(out, fsync_every=options.fsync_every))
         runner.kb = _prefetched_kb(deps, prepared, vectors)
         runner.on_record = on_record
@@ -112,6 +113,7 @@ async def arun_bulk(
             await runner.run([(p, prepared.get(p.key)) for p in todo])
         finally:
             runner.writer.close()
+        drafted_at = time.perf_counter()
     records = list(load_output(out).records.values())
     summary = summarize(records, issues=[i.as_dict() for i in read.issues])
     summary.update(input=str(path), out=str(out), model=deps.settings.model)
@@ -120,6 +122,8 @@ async def arun_bulk(
         "processed": len(todo),
         "resumed": len(read.posts) - len(todo),
         "elapsed_s": round(elapsed, 2),
+        "prepare_s": round(prepared_at - started, 2),
+        "draft_s": round(drafted_at - prepared_at, 2),
     }
     return RunResult(summary, len(todo), len(read.posts) - len(todo), elapsed)
 
@@ -195,10 +199,26 @@ class _PrefetchedEmbedder:
         return getattr(self._inner, name)
 
 
+class _NoKnowledge:
+    """Stands in for an empty knowledge base: no sources, no known links (checked once, not
+    per post: opening a missing index costs about 0.1 s each time)."""
+
+    def search(self, query: str, k: int = 5, *, lang: str | None = None) -> list[Any]:
+        return []
+
+    def get(self, doc_id: str) -> None:
+        return None
+
+    def known_urls(self) -> set[str]:
+        return set()
+
+
 def _prefetched_kb(deps: Deps, prepared: dict[str, Prepared], vectors: Any) -> Any:
     """The knowledge base with this run's query vectors prefetched (query == document vectors
     for the default embedded model only; other backends embed queries differently)."""
     kb = deps.kb
+    if kb.count() == 0:
+        return _NoKnowledge()
     if not vectors or getattr(kb.embedder, "backend", "") != "embedded:use":
         return kb
     view = copy.copy(kb)

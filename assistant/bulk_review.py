@@ -215,3 +215,42 @@ def print_summary(summary: dict[str, Any]) -> None:
         console.print(f"[bold]Systemic {c['id']}[/bold]: {escape(str(c['summary']))}")
     for issue in summary.get("issues") or []:
         console.print(f"line {issue['line']}: {issue['reason']}", markup=False, style="yellow")
+
+
+def start_run(deps: Any, filename: str, content: bytes) -> tuple[Path, dict[str, Any]]:
+    """Save an uploaded posts file under ``<data_dir>/bulk/uploads/`` and run it (or resume it).
+
+    The run goes to ``<data_dir>/bulk/<stem>.jsonl``. Raises InputError for a bad file.
+    """
+    from assistant.bulk import BulkOptions, run_bulk
+
+    safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(filename).name)
+    folder = deps.settings.data_dir / "bulk"
+    upload = folder / "uploads" / (safe or "posts.csv")
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_bytes(content)
+    out = folder / f"{upload.stem}.jsonl"
+    result = run_bulk(deps, upload, out, BulkOptions(progress=False))
+    return out, result.summary
+
+
+def edits_in(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[str, str]:
+    """Replies the reviewer changed in the table: ``{key: new text}``."""
+    old = {str(r["key"]): r.get("reply") or "" for r in before}
+    return {
+        str(r["key"]): str(r.get("reply") or "")
+        for r in after
+        if str(r["key"]) in old and (r.get("reply") or "") != old[str(r["key"])]
+    }
+
+
+def selected(rows: list[dict[str, Any]]) -> list[str]:
+    """Keys of the rows ticked in the table."""
+    return [str(r["key"]) for r in rows if r.get("select")]
+
+
+def summary_of(run: Path) -> dict[str, Any]:
+    """The run's summary (as ``bulk --json`` prints it, without input-file issues)."""
+    from assistant.bulk import summarize
+
+    return summarize(list(load_output(run).records.values()))

@@ -153,6 +153,46 @@ STRINGS: dict[str, tuple[str, str]] = {
     "findings_by_rule": ("규칙별 지적", "Findings by rule"),
     "by_prompt": ("프롬프트 버전·모델별", "By prompt version and model"),
     "reject_reasons": ("반려 사유", "Reject reasons"),
+    # bulk review (pages/3_Bulk_review.py)
+    "bulk_title": ("소셜 게시물 일괄 검토", "Bulk review of social posts"),
+    "bulk_pick_run": ("실행 결과 선택", "Open a run"),
+    "bulk_no_runs": (
+        "아직 실행 결과가 없습니다. 게시물 파일(CSV/JSONL)을 올리거나 "
+        "`reply-assistant bulk FILE --out {folder}/RUN.jsonl`을 실행하세요.",
+        "No runs yet. Upload a posts file (CSV/JSONL) or run "
+        "`reply-assistant bulk FILE --out {folder}/RUN.jsonl`.",
+    ),
+    "bulk_upload": ("게시물 파일 올리기 (CSV 또는 JSONL)", "Upload posts (CSV or JSONL)"),
+    "bulk_start": ("초안 일괄 작성", "Draft replies"),
+    "bulk_running": ("게시물을 분류하고 초안을 쓰는 중…", "Triaging and drafting…"),
+    "bulk_started": (
+        "완료: {drafted}건 작성, {skipped}건 건너뜀, {invalid}건 오류, {failed}건 실패",
+        "Done: {drafted} drafted, {skipped} skipped, {invalid} invalid, {failed} failed",
+    ),
+    "bulk_summary": ("요약", "Summary"),
+    "bulk_systemic": ("반복되는 문제 (S7)", "Systemic issues (S7)"),
+    "bulk_issues": ("입력 파일의 문제", "Problems in the input file"),
+    "bulk_filters": ("필터", "Filters"),
+    "bulk_platform": ("플랫폼", "Platform"),
+    "bulk_situation": ("상황", "Situation"),
+    "bulk_cluster": ("묶음", "Cluster"),
+    "bulk_finding": ("지적 규칙", "Finding"),
+    "bulk_decision": ("결정", "Decision"),
+    "bulk_status": ("상태", "Status"),
+    "bulk_shown": ("{shown} / {total}건 표시", "Showing {shown} of {total}"),
+    "bulk_select_all": ("표시된 초안 모두 선택", "Select all shown drafts"),
+    "bulk_approve": ("선택 승인", "Approve selected"),
+    "bulk_reject": ("선택 반려", "Reject selected"),
+    "bulk_save": ("편집 저장", "Save edits"),
+    "bulk_approved": ("{n}건 승인했습니다.", "Approved {n}."),
+    "bulk_rejected": ("{n}건 반려했습니다.", "Rejected {n}."),
+    "bulk_saved": ("편집 {n}건을 저장했습니다.", "Saved {n} edits."),
+    "bulk_none_selected": ("선택한 게시물이 없습니다.", "Nothing selected."),
+    "bulk_counts": (
+        "대기 {pending} · 승인 {approved} · 반려 {rejected}",
+        "Pending {pending} · approved {approved} · rejected {rejected}",
+    ),
+    "bulk_export": ("승인된 답장 내보내기", "Export approved replies"),
 }
 
 

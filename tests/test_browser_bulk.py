@@ -1,0 +1,88 @@
+"""The bulk review page in a real browser: filter, edit a reply, approve many, export.
+Screenshots go to tests/artifacts/."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant.bulk import BulkOptions, run_bulk
+from assistant.bulk_io import decisions_path
+from assistant.config import load_settings
+from assistant.pipeline import Deps
+from tests.browser import screenshot, streamlit_page, wait_app_idle
+
+pytestmark = pytest.mark.browser
+
+DEMO = Path(__file__).resolve().parent.parent / "assistant" / "data" / "demo_social_posts.csv"
+EDITED = "불편을 드려 죄송합니다. 동기화 문제를 확인 중이며 DM으로 안내드리겠습니다."
+
+
+@pytest.fixture(scope="module")
+def bulk_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("bulkui") / "data"
+    data.mkdir()
+    deps = Deps.from_settings(load_settings(data_dir=data))
+    run_bulk(deps, DEMO, data / "bulk" / "demo.jsonl", BulkOptions(progress=False))
+    return data
+
+
+def _pick(page: object, label: str, option: str) -> None:
+    box = page.get_by_label(label)  # type: ignore[attr-defined]
+    box.click()
+    page.get_by_role("option", name=option).first.click()  # type: ignore[attr-defined]
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    wait_app_idle(page)
+
+
+def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
+    env = {"ASSISTANT_DATA_DIR": str(bulk_data), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    run = bulk_data / "bulk" / "demo.jsonl"
+    with streamlit_page("app.py", env, viewport=(1500, 1400)) as (page, base_url):
+        page.goto(f"{base_url}/Bulk_review")
+        wait_app_idle(page)
+        page.get_by_text("반복되는 문제 (S7)").wait_for()
+        page.get_by_text("42건 표시").first.wait_for()
+        screenshot(page, "bulk_overview")
+
+        _pick(page, "묶음", "c1")
+        page.get_by_text("/ 42건 표시").first.wait_for()
+        shown = int(page.get_by_text("/ 42건 표시").first.inner_text().split(" / ")[0])
+        assert 9 <= shown < 42
+        screenshot(page, "bulk_filtered")
+
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
+        assert box is not None
+        # Double-click the first row's reply cell (the grid is a canvas) and type a new reply.
+        page.mouse.dblclick(box["x"] + box["width"] - 200, box["y"] + 50)
+        page.wait_for_timeout(500)
+        page.keyboard.press("Control+A")
+        page.keyboard.type(EDITED)
+        page.keyboard.press("Enter")
+        wait_app_idle(page)
+        screenshot(page, "bulk_edited")
+
+        page.get_by_text("표시된 초안 모두 선택").click()
+        wait_app_idle(page)
+        page.get_by_role("button", name="선택 승인").click()
+        wait_app_idle(page)
+        page.get_by_text(f"승인 {shown} · 반려 0").wait_for()
+        screenshot(page, "bulk_approved")
+
+        with page.expect_download() as info:
+            page.get_by_role("button", name="CSV", exact=True).click()
+        exported = Path(info.value.path()).read_text(encoding="utf-8")
+        with page.expect_download() as info_jsonl:
+            page.get_by_role("button", name="JSONL", exact=True).click()
+        lines = Path(info_jsonl.value.path()).read_text(encoding="utf-8").splitlines()
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert len(rows) == shown == len(lines)
+    assert {json.loads(line)["id"] for line in lines} == {r["id"] for r in rows}
+    assert any(r["reply"] == EDITED and r["edited"] == "True" for r in rows)
+    assert decisions_path(run).exists()
