@@ -390,7 +390,8 @@ def test_corpus_meets_targets() -> None:
 
 
 # Measured once on evals/checker_holdout2.jsonl (62 drafts) before any rule was tuned on it:
-# recall 40/41, false alarms 1/83 (R1 on one clean Korean reply), F1 recall 7/8.
+# recall 40/41, false alarms 1/83 (R1 on one clean Korean reply), F1 recall 7/8. Both misses
+# were fixed afterwards (the set is no longer blind); the floors stay at the blind numbers.
 BLIND_RECALL = 0.97
 BLIND_FALSE_ALARMS = 0.013
 BLIND_RULE_RECALL = {"F1": 0.875, "F2": 1.0, "F3": 1.0, "F5": 1.0, "F6": 1.0}

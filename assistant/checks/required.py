@@ -100,8 +100,13 @@ _INTRO = rx(
 )
 _GENERIC_TERMS = frozenset(
     "하다 있다 되다 않다 없다 같다 주다 보다 고객 문의 하루 노트 하루노트 안녕 감사 수 것 거 때 좀 제 저 님 "
-    "번 등 분 더 이 그 app note haru harunot hi hello thank".split()
+    "번 등 분 더 이 그 app note haru harunot hi hello thank "
+    # how the customer feels is not what the issue is: "화나네요", "답답해요", "짜증나요"
+    "나다 화나다 답답하다 짜증 짜증나다 속상하다 너무 진짜 정말 제발 빨리 벌써 또".split()
 )
+
+
+_PARTICLES = frozenset("가이은는을를로에도")
 
 
 def _key_terms(message: str) -> set[str]:
@@ -113,6 +118,8 @@ def _term_in(term: str, lowered: str) -> bool:
         return term[:-1] in lowered
     if term.isascii():
         return re.search(r"\b" + re.escape(term), lowered) is not None
+    if len(term) >= 3 and term[-1] in _PARTICLES:  # an unknown word Kiwi kept with its particle
+        return term in lowered or term[:-1] in lowered
     return term in lowered
 
 

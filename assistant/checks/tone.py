@@ -29,8 +29,8 @@ from assistant.models import Severity
 
 # ---------------------------------------------------------------- F1 blame
 _DAMAGE = (
-    r"deleted|removed|erased|emptied|cleared|archived|moved|overwrote|overwritten|turned\s+off|"
-    r"switched\s+off|disabled|logged\s+out|signed\s+out|uninstalled|closed|changed|typed|mistyped|"
+    r"deleted|removed|erased|emptied|cleared|archived|moved|overwrote|overwritten|"
+    r"(turned|switched|logged|signed)\s+(\w+\s+){0,2}(off|out)|disabled|logged\s+out|signed\s+out|uninstalled|closed|changed|typed|mistyped|"
     r"entered|clicked|tapped|pressed|forgot|forgotten|missed|skipped|ignored|misread|misunderstood|"
     r"selected|chose|chosen|dragged|renamed|reset|declined|denied"
 )
