@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import os
 import random
 import re
@@ -60,6 +61,9 @@ def litellm_module() -> Any:
     litellm.drop_params = True
     litellm.telemetry = False
     litellm.set_verbose = False
+    if not os.environ.get("LITELLM_LOG"):
+        for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     return litellm
 
 

@@ -305,7 +305,7 @@ def _generate_and_check(
             break
         feedback = result.errors
     assert gen is not None
-    trace.update(template=ref, messages=messages)
+    trace.update(template=ref, messages=llm.messages_for_record(messages, deps.settings))
     return Draft(
         draft=gen.text,
         language=tri.language,

@@ -15,6 +15,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 
+class _Server(ThreadingHTTPServer):
+    """Many clients at once (bulk runs at high concurrency): a deep listen backlog."""
+
+    request_queue_size = 512
+
+
 class FakeLLM:
     """Start with ``with FakeLLM() as fake:``; use ``fake.api_base`` with model ``openai/fake``."""
 
@@ -23,8 +29,9 @@ class FakeLLM:
         self.delay = delay
         self.queue: deque[dict[str, Any]] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.server.handle_error = lambda *args: None  # type: ignore[method-assign]  # clients that gave up
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -78,6 +85,7 @@ class FakeLLM:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with fake.lock:
                     fake.requests.append(body)
+                    fake.headers.append({k.lower(): v for k, v in self.headers.items()})
                 item = fake._next()
                 if fake.delay or item.get("delay"):
                     time.sleep(item.get("delay") or fake.delay)
