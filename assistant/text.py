@@ -89,9 +89,14 @@ def en_words(text: str, *, keep_stop: bool = False) -> list[str]:
 
 
 def _stem_en(word: str) -> str:
-    for suffix in ("ing", "ed", "es", "s"):
+    """A light English stemmer: "syncing"→"sync", "crashes"→"crash", "notes"→"note"."""
+    for suffix in ("ing", "ed"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
+    if word.endswith("es") and len(word) >= 5 and word[:-2].endswith(("s", "x", "z", "ch", "sh")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 4:
+        return word[:-1]
     return word
 
 
