@@ -415,6 +415,12 @@ def _http_client(url: str, chroma_settings: Any) -> Any:
     if not parsed.hostname:
         raise InputError(f"not a URL: {url!r}", where="setting chroma_url")
     port = parsed.port or (443 if parsed.scheme == "https" else 8000)
-    return chromadb.HttpClient(
-        host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=chroma_settings
-    )
+    try:
+        return chromadb.HttpClient(
+            host=parsed.hostname, port=port, ssl=parsed.scheme == "https", settings=chroma_settings
+        )
+    except (ValueError, OSError) as exc:
+        raise InputError(
+            f"cannot reach the Chroma server at {url} ({type(exc).__name__}); is `chroma run` up?",
+            where="setting chroma_url",
+        ) from None
