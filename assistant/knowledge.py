@@ -159,12 +159,12 @@ class KnowledgeBase:
         self._index = None
         existing = self._load().docs
         for doc in parsed:
-            if existing.get(doc.doc_id, {}).get("hash") != doc.digest:
+            if not _intact(existing.get(doc.doc_id), doc.digest):
                 add_chunks(doc)
         report = IngestReport()
         for doc in parsed:
             old = existing.get(doc.doc_id)
-            if old is not None and old.get("hash") == doc.digest:
+            if _intact(old, doc.digest):
                 report.unchanged += 1
                 continue
             if old is not None:
@@ -188,6 +188,7 @@ class KnowledgeBase:
             "source": str(doc.source),
             "root": str(doc.root),
             "hash": doc.digest,
+            "n_chunks": len(doc.chunks),
         }
         ids, texts, metas, inputs = [], [], [], []
         for i, chunk in enumerate(doc.chunks):
@@ -404,6 +405,15 @@ def _check_unique(parsed: list[ParsedDoc]) -> None:
                 where=f"{doc.source}: id",
             )
         seen[doc.doc_id] = doc.source
+
+
+def _intact(stored: dict[str, Any] | None, digest: str) -> bool:
+    """True when the stored document is this file's content with all of its chunks (an ingest
+    killed half-way through a document leaves fewer; the next ingest replaces them)."""
+    if stored is None or stored.get("hash") != digest:
+        return False
+    expected = stored.get("n_chunks")
+    return expected in (None, "") or int(stored.get("chunks", 0)) == int(expected)
 
 
 def _http_client(url: str, chroma_settings: Any) -> Any:
