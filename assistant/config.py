@@ -46,6 +46,8 @@ class _TomlSource(PydanticBaseSettingsSource):
             data = tomllib.loads(self.path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"not valid TOML ({exc})", where=str(self.path)) from None
+        except RecursionError:
+            raise InputError("not valid TOML (nested too deeply)", where=str(self.path)) from None
         section = data.get("assistant", data)
         if not isinstance(section, dict):
             raise InputError("[assistant] must be a table", where=str(self.path))

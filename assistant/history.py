@@ -91,6 +91,8 @@ def _parse_line(raw: str, where: str) -> Customer:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON ({exc.msg}, column {exc.colno})", where=where) from None
+    except RecursionError:
+        raise InputError("not valid JSON (nested too deeply)", where=where) from None
     if not isinstance(data, dict):
         raise InputError("each line must be one JSON object (a customer)", where=where)
     try:

@@ -131,6 +131,9 @@ def _front_matter(raw: str, path: Path) -> tuple[dict[str, Any], str]:
         line = mark.line + 2 if mark is not None else 1
         problem = getattr(exc, "problem", None) or "invalid YAML"
         raise InputError(f"malformed front matter ({problem})", where=f"{path}:{line}") from None
+    except (ValueError, OverflowError, RecursionError) as exc:  # 2026-02-30, deep nesting
+        problem = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+        raise InputError(f"malformed front matter ({problem})", where=f"{path}:2") from None
     if not isinstance(meta, dict):
         raise InputError("front matter must be a mapping of fields", where=f"{path}:2")
     return meta, "\n".join(lines[end + 1 :])
