@@ -500,6 +500,69 @@ def eval_command(
     return outcome.exit_code
 
 
+MEASURE_SETS = {
+    "retrieval": "evals/retrieval.jsonl",
+    "triage": "evals/triage.jsonl",
+    "checker": "evals/checker.jsonl",
+}
+
+
+@app.command()
+def measure(
+    what: Annotated[str, typer.Argument(help="retrieval, triage or checker.")],
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Labelled JSONL (default: the shipped set).")
+    ] = None,
+    data_dir: DataDir = None,
+    as_json: AsJson = False,
+) -> int:
+    """Score a labelled set: retrieval hit@1/hit@3/MRR, triage accuracy, checker precision/recall."""
+    from assistant.errors import InputError
+    from assistant.prompts import PROMPTS_DIR
+
+    if what not in MEASURE_SETS:
+        raise InputError(f"unknown set {what!r} (use {', '.join(MEASURE_SETS)})", where="what")
+    path = file or PROMPTS_DIR.parent / MEASURE_SETS[what]
+    if not path.is_file():
+        raise InputError("file not found", where=str(path))
+    if what == "retrieval":
+        from assistant.knowledge import KnowledgeBase
+        from assistant.retrieval_eval import evaluate_retrieval
+
+        settings = _settings(data_dir)
+        _require_data(settings)
+        result = evaluate_retrieval(KnowledgeBase(settings), path)
+        headline = {"overall": result["overall"], **result["by_category"]}
+    elif what == "triage":
+        from assistant.triage_eval import evaluate_triage
+
+        result = evaluate_triage(path)
+        headline = {k: v for k, v in result.items() if k.endswith("accuracy")}
+        headline["per_situation"] = result["per_situation"]
+    else:
+        from assistant.checker_eval import evaluate_checker
+
+        result = evaluate_checker(path)
+        headline = {k: result[k] for k in ("recall", "false_alarm_rate", "precision")}
+        headline["per_rule"] = {
+            rule: {"precision": r["precision"], "recall": r["recall"]}
+            for rule, r in result["per_rule"].items()
+        }
+    if as_json:
+        _emit({"set": what, "file": str(path), **headline, "misses": result.get("misses", [])})
+        return 0
+    print(f"{what}: {path}")
+    for key, value in headline.items():
+        if isinstance(value, dict) and all(isinstance(v, dict) for v in value.values()):
+            for sub, row in value.items():
+                print(f"  {key} {sub:6} " + "  ".join(f"{k} {v}" for k, v in row.items()))
+        elif isinstance(value, dict):
+            print(f"  {key:10} " + "  ".join(f"{k} {v}" for k, v in value.items()))
+        else:
+            print(f"  {key:20} {value}")
+    return 0
+
+
 @app.command("settings")
 def show_settings(data_dir: DataDir = None, as_json: AsJson = False) -> int:
     """Every setting with its value and help (environment ASSISTANT_<NAME> or config.toml)."""

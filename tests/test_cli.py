@@ -164,3 +164,21 @@ def test_help_is_fast_enough_to_not_import_heavy_modules() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == ""
+
+
+def test_measure_prints_the_labelled_set_scores(
+    demo_data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["measure", "retrieval", "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["overall"]["n"] >= 40
+    assert data["overall"]["hit@3"] >= 0.95 and data["overall"]["hit@1"] >= 0.8
+    code, out, _ = run(["measure", "triage", "--json"], capsys)
+    data = json.loads(out)
+    assert data["language_accuracy"] == 1.0 and data["situation_accuracy"] >= 0.9
+    code, out, _ = run(["measure", "checker", "--json"], capsys)
+    data = json.loads(out)
+    assert data["recall"] >= 0.95 and data["false_alarm_rate"] <= 0.05
+    assert min(r["recall"] for r in data["per_rule"].values()) >= 0.85
+    code, _, err = run(["measure", "nothing"], capsys)
+    assert code == 2 and "nothing" in err
