@@ -36,6 +36,8 @@ _DIRECTIVE = re.compile(
     re.I,
 )
 """Sentences that address the assistant rather than describe the issue: never restated."""
+_NEVER_RESTATED = frozenset({"F2", "F7", "F8"})
+"""Promises, links and leaks: a quoted restatement carrying one would still put it in the reply."""
 _WEEKDAYS_KO = "월화수목금토일"
 
 
@@ -110,13 +112,13 @@ def issue_phrase(message: str, language: str, limit: int | None = None) -> str:
 
 def _unsafe(sentence: str, language: str) -> bool:
     """True for an instruction to the assistant, or words the playbook would forbid in a reply
-    (a link, a promise, a leak): a customer's injected text never comes back in the draft."""
+    (a promise, a link, a leak): a customer's injected text never comes back in the draft."""
     if _DIRECTIVE.search(sentence):
         return True
     from assistant import playbook
 
     result = playbook.check(sentence, lang=language, known_urls=set(), situations=[])
-    return any(f.severity == "error" and f.rule.startswith("F") for f in result.findings)
+    return any(f.severity == "error" and f.rule in _NEVER_RESTATED for f in result.findings)
 
 
 def _as_reported(sentence: str) -> str:
