@@ -18,8 +18,6 @@ OUT (the run's record), not in the records store; review decisions go to a sidec
 from __future__ import annotations
 
 import asyncio
-import copy
-import dataclasses
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.bulk_draft import Drafter, Job, draft_here
 from assistant.bulk_io import Done, OutputWriter, Post, load_output, read_posts
-from assistant.errors import ModelError
-from assistant.models import SITUATIONS, Generation, Triage
+from assistant.models import SITUATIONS, Triage
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from assistant.bulk_workers import WorkerPool
     from assistant.clusters import Cluster
     from assistant.pipeline import Deps
 
@@ -42,9 +41,10 @@ PROBLEM_SITUATIONS = frozenset({"S1", "S2", "S3", "S4", "S7"})
 
 @dataclass
 class BulkOptions:
-    """How a run drafts: concurrency, timeouts, retries, durability, progress display."""
+    """How a run drafts: concurrency, processes, timeouts, retries, durability, progress."""
 
     concurrency: int = 8
+    """Model calls in flight at once, over all worker processes."""
     timeout: float | None = None
     """Seconds per model request (default: the ``request_timeout`` setting)."""
     retries: int = 4
@@ -55,6 +55,9 @@ class BulkOptions:
     retry_failed: bool = True
     progress: bool = True
     llm_extra: dict[str, Any] = field(default_factory=dict)
+    workers: int | None = None
+    """Processes drafting at once. None: one for the offline drafter or fewer than 64 drafts,
+    else ``min(cpu count, 4)`` (the model client's CPU is the limit of one process)."""
 
 
 @dataclass
@@ -101,19 +104,24 @@ async def arun_bulk(
     read = read_posts(path)
     done = load_output(out, repair=True)
     todo = [p for p in read.posts if _needs_work(done, p.key, options)]
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-cpu") as cpu:
-        prepared, vectors = await asyncio.get_running_loop().run_in_executor(
-            cpu, prepare, deps, read.posts
-        )
-        prepared_at = time.perf_counter()
-        runner = _Runner(deps, options, cpu, OutputWriter(out, fsync_every=options.fsync_every))
-        runner.kb = _prefetched_kb(deps, prepared, vectors)
-        runner.on_record = on_record
-        try:
-            await runner.run([(p, prepared.get(p.key)) for p in todo])
-        finally:
-            runner.writer.close()
-        drafted_at = time.perf_counter()
+    loop = asyncio.get_running_loop()
+    writer = OutputWriter(out, fsync_every=options.fsync_every)
+    pool = _start_pool(deps, options, todo)  # workers warm up while this process prepares
+    timing: dict[str, float] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-cpu") as cpu:
+            prepared, vectors = await loop.run_in_executor(cpu, prepare, deps, read.posts)
+            timing["prepared"] = time.perf_counter()
+            drafter = (
+                None if pool else await loop.run_in_executor(cpu, _local_drafter, deps, options)
+            )
+        timing["ready"] = time.perf_counter()
+        await _draft_all(deps, options, todo, prepared, vectors, writer, pool, drafter, on_record)
+    finally:
+        writer.close()
+        if pool is not None:
+            pool.close()
+    drafted_at = time.perf_counter()
     records = list(load_output(out).records.values())
     summary = summarize(records, issues=[i.as_dict() for i in read.issues])
     summary.update(input=str(path), out=str(out), model=deps.settings.model)
@@ -122,8 +130,10 @@ async def arun_bulk(
         "processed": len(todo),
         "resumed": len(read.posts) - len(todo),
         "elapsed_s": round(elapsed, 2),
-        "prepare_s": round(prepared_at - started, 2),
-        "draft_s": round(drafted_at - prepared_at, 2),
+        "prepare_s": round(timing["prepared"] - started, 2),
+        "draft_s": round(drafted_at - timing["prepared"], 2),
+        "workers": len(pool.workers) if pool else 1,
+        "worker_errors": list(pool.lost) if pool else [],
     }
     return RunResult(summary, len(todo), len(read.posts) - len(todo), elapsed)
 
@@ -133,6 +143,67 @@ def _needs_work(done: Done, key: str, options: BulkOptions) -> bool:
     if rec is None:
         return True
     return options.retry_failed and rec.get("status") == "failed"
+
+
+def _start_pool(deps: Deps, options: BulkOptions, todo: list[Post]) -> WorkerPool | None:
+    """Worker processes for this run, or None to draft in this process."""
+    from assistant.bulk_workers import WorkerPool, default_workers
+
+    offline = deps.settings.is_offline
+    drafts = sum(1 for p in todo if not p.invalid)
+    workers = options.workers if options.workers is not None else default_workers(drafts, offline)
+    if workers <= 1 or offline or drafts == 0:
+        return None
+    return WorkerPool(deps.settings, options, options.concurrency, workers)
+
+
+def _local_drafter(deps: Deps, options: BulkOptions) -> Drafter:
+    drafter = Drafter(deps, options, options.concurrency)
+    drafter.warm()
+    return drafter
+
+
+async def _draft_all(
+    deps: Deps,
+    options: BulkOptions,
+    todo: list[Post],
+    prepared: dict[str, Prepared],
+    vectors: Any,
+    writer: OutputWriter,
+    pool: WorkerPool | None,
+    drafter: Drafter | None,
+    on_record: Callable[[dict[str, Any]], None] | None,
+) -> None:
+    """Write the lines of posts that get no draft, then draft the rest (here or in workers)."""
+    jobs: list[Job] = []
+    bases: dict[str, dict[str, Any]] = {}
+    with _progress(options.progress, len(todo)) as advance:
+
+        def finish(record: dict[str, Any]) -> None:
+            writer.write(record)
+            if on_record:
+                on_record(record)
+            advance()
+
+        for post in todo:
+            prep = prepared.get(post.key)
+            record = base_record(post, prep)
+            if post.invalid or prep is None:
+                finish({**record, "status": "invalid", "reason": post.invalid or "invalid row"})
+            elif prep.triage.spam:
+                finish({**record, "status": "skipped", "reason": "spam or not about us"})
+            else:
+                bases[post.key] = record
+                vector = vectors.get(post.text) if vectors else None
+                jobs.append(Job(post.key, post.text, post.platform, prep.triage, vector))
+
+        def on_outcome(job: Job, fields: dict[str, Any]) -> None:
+            finish({**bases.pop(job.key), **fields})
+
+        if pool is not None:
+            await pool.run(jobs, on_outcome)
+        elif drafter is not None:
+            await draft_here(drafter, jobs, on_outcome)
 
 
 # ----- triage and clustering ---------------------------------------------------------------
@@ -182,188 +253,6 @@ def _vectors_by_post(problems: list[Prepared], vectors: np.ndarray | None) -> An
     if vectors is None:
         return None
     return {x.post.text: vectors[i] for i, x in enumerate(problems)}
-
-
-class _PrefetchedEmbedder:
-    """An embedder whose query vectors for this run's posts are already computed (batched)."""
-
-    def __init__(self, inner: Any, vectors: dict[str, Any]) -> None:
-        self._inner = inner
-        self._vectors = vectors
-
-    def query(self, text: str) -> Any:
-        found = self._vectors.get(text)
-        return found if found is not None else self._inner.query(text)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
-class _NoKnowledge:
-    """Stands in for an empty knowledge base: no sources, no known links (checked once, not
-    per post: opening a missing index costs about 0.1 s each time)."""
-
-    def search(self, query: str, k: int = 5, *, lang: str | None = None) -> list[Any]:
-        return []
-
-    def get(self, doc_id: str) -> None:
-        return None
-
-    def known_urls(self) -> set[str]:
-        return set()
-
-
-def _prefetched_kb(deps: Deps, prepared: dict[str, Prepared], vectors: Any) -> Any:
-    """The knowledge base with this run's query vectors prefetched (query == document vectors
-    for the default embedded model only; other backends embed queries differently)."""
-    kb = deps.kb
-    if kb.count() == 0:
-        return _NoKnowledge()
-    if not vectors or getattr(kb.embedder, "backend", "") != "embedded:use":
-        return kb
-    view = copy.copy(kb)
-    view.embedder = _PrefetchedEmbedder(kb.embedder, vectors)  # type: ignore[assignment]
-    return view
-
-
-# ----- drafting ----------------------------------------------------------------------------
-
-
-class _Runner:
-    """Drafts posts with bounded concurrency and writes each record as it finishes."""
-
-    def __init__(
-        self, deps: Deps, options: BulkOptions, cpu: ThreadPoolExecutor, writer: OutputWriter
-    ) -> None:
-        self.deps = deps
-        self.options = options
-        self.cpu = cpu
-        self.writer = writer
-        self.kb: Any = deps.kb
-        self.on_record: Callable[[dict[str, Any]], None] | None = None
-        self.sem = asyncio.Semaphore(max(1, options.concurrency))
-        self.known_urls: set[str] = set()
-
-    async def run(self, work: list[tuple[Post, Prepared | None]]) -> None:
-        loop = asyncio.get_running_loop()
-        self.known_urls = await loop.run_in_executor(self.cpu, self.kb.known_urls)
-        with _progress(self.options.progress, len(work)) as advance:
-
-            async def one(post: Post, prep: Prepared | None) -> None:
-                record = await self._record(post, prep)
-                self.writer.write(record)
-                if self.on_record:
-                    self.on_record(record)
-                advance()
-
-            await asyncio.gather(*(one(p, x) for p, x in work))
-
-    async def _record(self, post: Post, prep: Prepared | None) -> dict[str, Any]:
-        record = base_record(post, prep)
-        if post.invalid or prep is None:
-            return {**record, "status": "invalid", "reason": post.invalid or "invalid row"}
-        if prep.triage.spam:
-            return {**record, "status": "skipped", "reason": "spam or not about us"}
-        async with self.sem:
-            try:
-                drafted = await self._draft(prep)
-            except ModelError as exc:
-                return {**record, "status": "failed", "reason": str(exc)}
-            except Exception as exc:  # noqa: BLE001 - one post's failure must not stop the run
-                return {**record, "status": "failed", "reason": f"{type(exc).__name__}: {exc}"}
-        return {**record, **drafted, "status": "drafted", "reason": None}
-
-    async def _draft(self, prep: Prepared) -> dict[str, Any]:
-        from assistant.pipeline import DraftRequest
-
-        loop = asyncio.get_running_loop()
-        req = DraftRequest(message=prep.post.text, channel=prep.post.platform)
-        deps = dataclasses.replace(self.deps, kb=self.kb)
-        if self.deps.settings.is_offline:
-            gen, sources = await loop.run_in_executor(self.cpu, _offline, deps, req, prep.triage)
-            ref = "offline_reply@v1"
-            system = None
-        else:
-            ref, messages, sources = await loop.run_in_executor(
-                self.cpu, _prompt, deps, req, prep.triage, []
-            )
-            gen = await self._call(messages)
-            system = messages[0]["content"] if messages else None
-        result = await loop.run_in_executor(
-            self.cpu, self._check, gen.text, req, prep.triage, system
-        )
-        attempts = 1
-        if self.options.regenerate and not result.ok and not self.deps.settings.is_offline:
-            ref, messages, _ = await loop.run_in_executor(
-                self.cpu, _prompt, deps, req, prep.triage, result.errors
-            )
-            gen = await self._call(messages)
-            result = await loop.run_in_executor(
-                self.cpu, self._check, gen.text, req, prep.triage, system
-            )
-            attempts = 2
-        return {
-            "draft": gen.text,
-            "findings": [f.model_dump(mode="json") for f in result.findings],
-            "model": gen.model,
-            "prompt_version": ref,
-            "sources": [s.url for s in sources],
-            "latency_ms": gen.latency_ms,
-            "attempts": attempts,
-        }
-
-    def _check(self, text: str, req: Any, tri: Triage, system: str | None) -> Any:
-        from assistant import playbook
-
-        return playbook.check(
-            text,
-            channel=req.channel,
-            lang=tri.language,
-            customer_message=req.message,
-            known_urls=self.known_urls,
-            situations=tri.situations,
-            ui_lang=self.deps.settings.ui_language,
-            system_prompt=system,
-        )
-
-    async def _call(self, messages: list[dict[str, str]]) -> Generation:
-        """One model call; :func:`assistant.llm.acomplete` retries rate limits, server errors and
-        timeouts with backoff (honouring ``Retry-After``) and tries the fallback models."""
-        from assistant import llm
-
-        settings = self.deps.settings.model_copy(
-            update={
-                "max_retries": self.options.retries,
-                "request_timeout": self.options.timeout or self.deps.settings.request_timeout,
-            }
-        )
-        return await llm.acomplete(messages, settings, **self.options.llm_extra)
-
-
-def _offline(deps: Deps, req: Any, tri: Triage) -> tuple[Generation, list[Any]]:
-    from assistant.pipeline import generate_offline, retrieve
-
-    sources = _retrieve(deps, req, tri, retrieve)
-    return generate_offline(deps, req, tri, None, sources), sources
-
-
-def _prompt(
-    deps: Deps, req: Any, tri: Triage, feedback: list[Any]
-) -> tuple[str, list[dict[str, str]], list[Any]]:
-    from assistant.pipeline import prompt_messages, retrieve
-
-    sources = _retrieve(deps, req, tri, retrieve)
-    ref, messages = prompt_messages(deps, req, tri, None, sources, feedback)
-    return ref, messages, sources
-
-
-def _retrieve(deps: Deps, req: Any, tri: Triage, retrieve: Any) -> list[Any]:
-    from assistant.errors import InputError
-
-    try:
-        return list(retrieve(deps, req, tri.language))
-    except InputError:  # no knowledge base yet: draft without sources
-        return []
 
 
 # ----- records and summaries ---------------------------------------------------------------

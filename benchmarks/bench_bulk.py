@@ -6,8 +6,12 @@ share of the ideal ``posts × latency / concurrency`` for the drafting phase (th
 part) and end to end (with triage, embedding and clustering). Also: peak memory (max RSS),
 and the cost of fsync per output line against fsync every 50 lines.
 
+Client CPU counts this process and the drafting worker processes (not the fake server, which
+runs in its own process as a real provider would); peak memory is this process's max RSS plus,
+with workers, their count times the largest worker's max RSS (an upper bound).
+
 Usage: python benchmarks/bench_bulk.py [--posts 2000] [--latency 0.3] [--concurrency 32]
-       [--data-dir DIR]   (an initialised data dir includes retrieval; default: none)
+       [--workers N] [--data-dir DIR]   (an initialised data dir includes retrieval)
 Prints one JSON document.
 """
 
@@ -18,6 +22,7 @@ import csv
 import json
 import os
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -64,44 +69,59 @@ def fsync_cost(lines: int = 2000) -> dict[str, float]:
     return out
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--latency", type=float, default=0.3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--workers", type=int, default=None, help="default: BulkOptions' own")
     args = parser.parse_args()
 
-    import http.server
-
-    # The standard server queues only 5 pending connections; 32 clients connecting at once
-    # would wait for TCP SYN retransmits (1 s, 3 s) and measure the test server, not us.
-    http.server.ThreadingHTTPServer.request_queue_size = 512
     from assistant.bulk import BulkOptions, run_bulk
     from assistant.config import load_settings
     from assistant.pipeline import Deps
-    from tests.fakellm import FakeLLM
 
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        FakeLLM(
-            default="Thank you for telling us, and sorry for the trouble. Please DM us.",
-            delay=args.latency,
-        ) as fake,
-    ):
-        posts, out = Path(tmp) / "posts.csv", Path(tmp) / "out.jsonl"
-        make_posts(posts, args.posts)
-        data_dir = args.data_dir or Path(tmp) / "data"
-        data_dir.mkdir(parents=True, exist_ok=True)
-        settings = load_settings(data_dir=data_dir, model="openai/fake", api_base=fake.api_base)
-        deps = Deps.from_settings(settings)
-        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        opts = BulkOptions(concurrency=args.concurrency, progress=False,
-                           llm_extra={"api_key": "bench-key"})  # fmt: skip
-        result = run_bulk(deps, posts, out, opts)
-        rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        calls = len(fake.requests)
-        knowledge = deps.kb.count()
+    # The fake model runs in its own process, as a real provider would: its CPU is not ours.
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakellm", "--delay", str(args.latency),
+         "--reply", "Thank you for telling us, and sorry for the trouble. Please DM us."],
+        cwd=REPO, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        api_base = server.stdout.readline().strip()
+        with tempfile.TemporaryDirectory() as tmp:
+            posts, out = Path(tmp) / "posts.csv", Path(tmp) / "out.jsonl"
+            make_posts(posts, args.posts)
+            data_dir = args.data_dir or Path(tmp) / "data"
+            data_dir.mkdir(parents=True, exist_ok=True)
+            settings = load_settings(data_dir=data_dir, model="openai/fake", api_base=api_base)
+            deps = Deps.from_settings(settings)
+            from assistant import llm
+
+            llm.litellm_module()  # imported once per process, before the clock starts
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            cpu_before, children_before = time.process_time(), _children_cpu()
+            opts = BulkOptions(concurrency=args.concurrency, progress=False,
+                               llm_extra={"api_key": "bench-key"}, workers=args.workers)  # fmt: skip
+            result = run_bulk(deps, posts, out, opts)
+            cpu_s = time.process_time() - cpu_before
+            # The workers are joined by now; the fake server is not (its CPU is not ours).
+            workers_cpu_s = _children_cpu() - children_before
+            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            rss_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+            records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+            calls = sum(int(r.get("attempts") or 0) for r in records if r["status"] == "drafted")
+            knowledge = deps.kb.count()
+    finally:
+        server.terminate()
+        server.wait()
     run = result.summary["run"]
     drafted = result.summary["by_status"]["drafted"]
     ideal = calls * args.latency / args.concurrency
@@ -113,8 +133,14 @@ def main() -> None:
         "draft_efficiency": round(ideal / run["draft_s"], 3),
         "end_to_end_efficiency": round(ideal / run["elapsed_s"], 3),
         "posts_per_s": round(args.posts / run["draft_s"], 1),
+        "workers": run["workers"], "worker_errors": run["worker_errors"],
+        "client_cpu_s": round(cpu_s + workers_cpu_s, 1), "parent_cpu_s": round(cpu_s, 1),
+        "workers_cpu_s": round(workers_cpu_s, 1),
         "clusters": len(result.summary["clusters"]),
         "peak_rss_mb": round(rss_after / 1024, 1), "rss_before_run_mb": round(rss_before / 1024, 1),
+        "peak_rss_largest_worker_mb": round(rss_child / 1024, 1),
+        "peak_rss_all_processes_mb": round((rss_after + run["workers"] * rss_child
+                                            * (run["workers"] > 1)) / 1024, 1),
         **fsync_cost(),
         "cpus": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2),
     }, indent=2))  # fmt: skip

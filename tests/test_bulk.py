@@ -283,6 +283,59 @@ def test_rerun_of_a_finished_run_does_nothing(demo_run: tuple[Path, Any], tmp_pa
     assert out.read_bytes() == demo_run[0].read_bytes()
 
 
+# ----- worker processes -------------------------------------------------------------------
+
+
+def test_workers_draft_every_post_once_and_resume_after_a_crash(tmp_path: Path) -> None:
+    posts = _small_file(tmp_path, n=12)
+    out = tmp_path / "out.jsonl"
+    with FakeLLM(default="Thank you for telling us; we are sorry and will check it.") as fake:
+        deps = _deps(tmp_path / "d", model="openai/fake", api_base=fake.api_base)
+        opts = BulkOptions(concurrency=4, workers=2, llm_extra={"api_key": "test-key"}, **FAST)
+        first = run_bulk(deps, posts, out, opts)
+        assert first.summary["run"]["workers"] == 2
+        assert len(fake.requests) == 12
+        lines = out.read_text("utf-8").splitlines(keepends=True)
+        out.write_text("".join(lines[:5]) + lines[5][:20], "utf-8")  # killed mid-line
+        again = run_bulk(deps, posts, out, opts)
+        assert len(fake.requests) == 12 + 7
+    keys = [json.loads(line)["key"] for line in out.read_text("utf-8").splitlines()]
+    assert sorted(keys) == sorted(f"s{i}" for i in range(12))
+    assert again.processed == 7 and again.summary["by_status"]["drafted"] == 12
+    assert all(r["draft"].startswith("Thank you") for r in _records(out).values())
+
+
+def test_a_killed_worker_fails_only_its_posts_and_the_run_goes_on(tmp_path: Path) -> None:
+    import multiprocessing
+    import os
+    import signal
+
+    posts = _small_file(tmp_path, n=24)
+    out = tmp_path / "out.jsonl"
+    killed: list[int] = []
+
+    def kill_one_worker(record: dict[str, Any]) -> None:
+        if not killed and record["status"] == "drafted":
+            worker = [p for p in multiprocessing.active_children() if p.name == "bulk-draft"][0]
+            killed.append(worker.pid or 0)
+            os.kill(worker.pid or 0, signal.SIGKILL)
+
+    with FakeLLM(default="Sorry for the trouble; please DM us.", delay=0.3) as fake:
+        deps = _deps(tmp_path / "d", model="openai/fake", api_base=fake.api_base)
+        opts = BulkOptions(concurrency=4, workers=2, llm_extra={"api_key": "test-key"}, **FAST)
+        result = run_bulk(deps, posts, out, opts, on_record=kill_one_worker)
+        by_status = result.summary["by_status"]
+        failed = [r for r in _records(out).values() if r["status"] == "failed"]
+        assert 1 <= len(failed) <= 4  # its two slots and two posts of lookahead at most
+        assert by_status["drafted"] == 24 - len(failed)  # the other worker finished the rest
+        assert all(f"process {killed[0]} stopped: killed by SIGKILL" in r["reason"] for r in failed)
+        assert "killed by SIGKILL" in result.summary["run"]["worker_errors"][0]
+        rerun = run_bulk(
+            deps, posts, out, BulkOptions(workers=1, llm_extra={"api_key": "k"}, **FAST)
+        )
+    assert rerun.processed == len(failed) and rerun.summary["by_status"]["drafted"] == 24
+
+
 # ----- rate limits and server errors -------------------------------------------------------
 
 
