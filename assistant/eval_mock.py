@@ -69,7 +69,7 @@ _KO = {
 }
 _EN = {
     "greet": "Hi {name}, this is the {company} support team.",
-    "R1": "You mentioned that {issue}.",
+    "R1": "You wrote: {issue}.",
     "R3": "Thank you for letting us know.",
     "R4": "I'm sorry for the trouble this has caused.",
     "R2": "The steps are here: {url}",

@@ -186,12 +186,15 @@ def _case(raw: Any, defaults: dict[str, Any], where: str) -> Case:
         Assertion.parse(a, where)
         for a in list(raw.get("assert") or []) + list(defaults.get("assert") or [])
     ]
-    known = {"id", "message", "query", "channel", "customer", "lang", "style", "assert"}
+    known = {"id", "message", "query", "channel", "lang", "style", "assert"}
+    customer = merged.get("customer")
+    if not isinstance(customer, dict):  # a profile (checker cases) stays in ``data``
+        known.add("customer")
     return Case(
         id=str(raw["id"]),
         message=str(message),
         channel=channel,
-        customer_id=merged.get("customer"),
+        customer_id=None if isinstance(customer, dict) else customer,
         lang=merged.get("lang"),
         style=merged.get("style"),
         asserts=asserts,

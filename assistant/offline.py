@@ -39,6 +39,10 @@ _DIRECTIVE = re.compile(
 _NEVER_RESTATED = frozenset({"F2", "F7", "F8"})
 """Promises, links and leaks: a quoted restatement carrying one would still put it in the reply."""
 _WEEKDAYS_KO = "월화수목금토일"
+_QUESTION = re.compile(
+    r"\?|(나요|까요|는지|을까|ㄹ까)[\s.~]*$|^(how|what|when|where|why|can|could|is|are|do|does)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -85,15 +89,21 @@ def format_window(due: date, language: str, days: int | None = None) -> str:
 
 
 def issue_phrase(message: str, language: str, limit: int | None = None) -> str:
-    """The customer's own words for the issue: the most telling sentence, cleaned and shortened.
+    """The customer's own words for the issue, quoted: the most telling sentence, cleaned.
 
-    Contact details, links and abusive words never come back; an empty string means
-    no safe restatement was found (the template then falls back to a generic phrase).
+    Contact details, links, abusive words and injected instructions never come back; an
+    empty string means no safe restatement was found (the template then says something
+    generic).
     """
+    return _best_sentence(message, language, limit)[0]
+
+
+def _best_sentence(message: str, language: str, limit: int | None = None) -> tuple[str, bool]:
+    """The quoted restatement, and whether the customer asked it as a question."""
     from assistant.text import sentences, terms
 
     limit = limit or (48 if language == "ko" else 90)
-    best, best_score = "", 0
+    best, best_score, question = "", 0, False
     for _start, _end, sentence in sentences(message)[:6]:
         cleaned = _GREETING.sub("", sentence.strip())
         cleaned = _NOISE.sub(" ", _PII.sub("", cleaned)).strip(" ,.!?~")
@@ -102,12 +112,13 @@ def issue_phrase(message: str, language: str, limit: int | None = None) -> str:
         score = len(terms(cleaned))
         if score > best_score:
             best, best_score = cleaned, score
+            question = sentence.rstrip().endswith("?") or bool(_QUESTION.search(sentence))
     if not best:
-        return ""
+        return "", False
     if len(best) > limit:
         cut = best[:limit].rsplit(" ", 1)[0]
-        best = cut if len(cut) > limit // 2 else best[:limit]
-    return f"“{best}”" if language == "ko" else _as_reported(best)
+        best = (cut if len(cut) > limit // 2 else best[:limit]) + "…"
+    return (f"“{best}?”" if question and language == "en" else f"“{best}”"), question
 
 
 def _unsafe(sentence: str, language: str) -> bool:
@@ -119,23 +130,6 @@ def _unsafe(sentence: str, language: str) -> bool:
 
     result = playbook.check(sentence, lang=language, known_urls=set(), situations=[])
     return any(f.severity == "error" and f.rule in _NEVER_RESTATED for f in result.findings)
-
-
-def _as_reported(sentence: str) -> str:
-    """English restatement in the second person: "I can't log in" → "you can't log in"."""
-    swaps = {
-        "i": "you",
-        "i'm": "you're",
-        "i've": "you've",
-        "my": "your",
-        "me": "you",
-        "am": "are",
-        "mine": "yours",
-    }
-    words = sentence.split(" ")
-    out = [swaps.get(w.lower(), w) for w in words]
-    text = " ".join(out)
-    return text[0].lower() + text[1:] if text[:1].isupper() and not text[:2].isupper() else text
 
 
 def _window(req: OfflineRequest) -> tuple[str, str]:
@@ -156,10 +150,12 @@ def compose(req: OfflineRequest, fits: Callable[[str], bool] | None = None) -> G
     window, kind = _window(req)
     public = req.channel in PUBLIC_CHANNELS
     name = req.customer.name if req.customer else ""
-    links = [{"title": s.title, "url": s.url} for s in req.sources[: 1 if public else 2]]
+    best = req.sources[:1] + [s for s in req.sources[1:2] if not public and s.score >= 0.75]
+    links = [{"title": s.title, "url": s.url} for s in best]
     text = ""
     for brevity in (0, 1, 2, 3):
-        issue = issue_phrase(req.message, req.language, 24 if public and brevity else None)
+        limit = 24 if public and brevity else None
+        issue, question = _best_sentence(req.message, req.language, limit)
         text = prompts.render_text(
             "offline_reply",
             "v1",
@@ -171,6 +167,7 @@ def compose(req: OfflineRequest, fits: Callable[[str], bool] | None = None) -> G
             agent_name=req.agent_name,
             company=req.company,
             issue=issue if brevity < 3 else "",
+            question=question,
             situations=req.situations,
             links=links,
             window=window,

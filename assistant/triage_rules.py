@@ -235,7 +235,7 @@ KO_SYSTEMIC = _rx(
     r"장애|서버(가)?(다)?(죽|다운|터졌|나갔)",
 )
 EN_SYSTEMIC = _rx(
-    r"\beveryone\b|\beverybody\b|all of us|(whole|entire) (team|company|office|class|school)",
+    r"\beveryone\b|\beverybody\b|all of us|(my|our) (whole|entire) (team|company|office|class|school)",
     r"(co-?workers|colleagues|teammates|friends|students|team) (have|are|also|see|get|too)",
     r"other (users|people|customers) (have|are|report|say|too)|not (just|only) me",
     r"(half|most|all|rest) (of )?(my|our|the) (team|office|class|company|coworkers|colleagues)",

@@ -38,6 +38,7 @@ def _context(
         "brevity": 0,
         "name": "김민지",
         "issue": "“결제 화면이 멈춰요”",
+        "question": False,
         "links": [
             {"title": "결제 화면이 멈출 때", "url": "https://help.harunotes.example/ko/articles/x"}
         ],

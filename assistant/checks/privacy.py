@@ -87,7 +87,7 @@ _INTERNAL = rx(
     r"\binternal\s+(note|only|memo|comment|use)\b|\[\s*internal\s*\]|\bagent\s+note\b",
     r"내부\s*(메모|참고|용|노트|전용|공유|검토)|상담원\s*메모|\bdo\s+not\s+share\b|외부\s*공유\s*금지",
     r"\bnote\s+to\s+self\b|\bTODO\s*:|\bFIXME\b|\bJIRA-\d+|\bescalation\s+notes?\b",
-    r"\bsk-[A-Za-z0-9]{16,}|\bapi[_\s-]?key\s*[:=]|\bpassword\s*[:=]|비밀번호\s*[:：]\s*\S+|\btoken\s*[:=]",
+    r"\bsk-[A-Za-z0-9]{16,}|\b(api[_\s-]?key|password|token)\s*[:=](?!\s*https?://)|비밀번호\s*[:：]\s*(?!https?://)\S+",
     r"\bsystem\s+prompt\b|\bmy\s+(instructions|guidelines|system\s+message)\s+(are|say|tell)\b",
     r"\bI\s+(was|am|have\s+been)\s+(instructed|told|programmed)\s+to\b|시스템\s*프롬프트",
     r"(제게|저에게)\s*주어진\s*(지시|지침)|지시\s*사항에\s*따르면",
