@@ -144,7 +144,12 @@ class WorkerPool:
             loop.add_reader(w.conn.fileno(), self._reader(w, on_outcome, settle))
             loop.add_reader(w.process.sentinel, self._on_exit(w, on_outcome, settle))
         try:
-            await asyncio.wait_for(self._all_started(), START_TIMEOUT)
+            try:
+                await asyncio.wait_for(self._all_started(), START_TIMEOUT)
+            except TimeoutError:  # a worker stuck starting: its exit fails what it held
+                for w in self.workers:
+                    if not w.ready and not w.gone:
+                        w.process.kill()
             settle()
             await finished
         finally:
