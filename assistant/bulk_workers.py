@@ -241,7 +241,10 @@ def _exit_reason(code: int | None) -> str:
 
 
 def default_workers(drafts: int, offline: bool) -> int:
-    """Processes for a run: one for the offline drafter or a small run, else up to four."""
-    if offline or drafts < 64:
+    """Processes for a run: one for the offline drafter, a small run or a machine of two cores
+    or fewer (measured: on 2 cores a second process slows triage and embedding more than it
+    speeds drafting); else one per two cores, at most four (each loads ~700 MB of models)."""
+    cpus = os.cpu_count() or 1
+    if offline or drafts < 64 or cpus <= 2:
         return 1
-    return max(1, min(os.cpu_count() or 1, 4))
+    return min(cpus // 2, 4)

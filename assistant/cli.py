@@ -433,6 +433,10 @@ def bulk(
     concurrency: Annotated[
         int, typer.Option("--concurrency", help="Model calls in flight at once.")
     ] = 8,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", help="Drafting processes (default: by cores and run size)."),
+    ] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> int:
@@ -443,8 +447,11 @@ def bulk(
 
     if concurrency < 1:
         raise InputError("must be at least 1", where="--concurrency")
+    if workers is not None and workers < 1:
+        raise InputError("must be at least 1", where="--workers")
     deps = _deps(data_dir)
-    result = run_bulk(deps, file, out, BulkOptions(concurrency=concurrency, progress=True))
+    options = BulkOptions(concurrency=concurrency, workers=workers, progress=True)
+    result = run_bulk(deps, file, out, options)
     if as_json:
         _emit(result.summary)
     else:

@@ -177,9 +177,12 @@ def _usage(
             completion = litellm.token_counter(model=model or "gpt-4o-mini", text=text)
         except Exception:
             prompt, completion = None, None
-    cost = None
+    hidden = getattr(response, "_hidden_params", None) or {}
+    cost = hidden.get("response_cost")  # litellm priced it already (a miss costs ~1 ms again)
     try:
-        cost = float(litellm.completion_cost(completion_response=response))
+        if "response_cost" not in hidden:
+            cost = litellm.completion_cost(completion_response=response)
+        cost = float(cost) if cost is not None else None
     except Exception:
         cost = None
     return {"prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": cost}

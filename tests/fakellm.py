@@ -178,3 +178,22 @@ def _completion(text: str, body: dict[str, Any]) -> dict[str, Any]:
         ],
         "usage": {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160},
     }
+
+
+def main() -> None:
+    """Serve in its own process (benchmarks): prints the api_base, answers until killed."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--reply", default="Thank you for telling us, and sorry for the trouble.")
+    args = parser.parse_args()
+    fake = FakeLLM(default=args.reply, delay=args.delay)
+    print(fake.api_base, flush=True)
+    sys.stdout.close()
+    fake.server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
