@@ -9,28 +9,16 @@ An ``expect`` rule found is a hit, missed is a miss; a ``forbid`` rule found is 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import InputError
+from assistant.labelled import read_cases
 from assistant.models import Customer
 
 
 def load_cases(cases_path: Path) -> list[dict[str, Any]]:
     """The corpus lines as dicts; a bad line raises ``InputError`` naming file and line."""
-    cases = []
-    for no, line in enumerate(Path(cases_path).read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            case = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not JSON ({exc.msg})", where=f"{cases_path}:{no}") from exc
-        if not isinstance(case, dict) or "text" not in case or "id" not in case:
-            raise InputError("a case needs 'id' and 'text'", where=f"{cases_path}:{no}")
-        cases.append(case)
-    return cases
+    return read_cases(cases_path, ("id", "text"))
 
 
 def _shared_urls(cases_path: Path) -> set[str] | None:

@@ -8,11 +8,10 @@ preferred language, as the drafting pipeline does with the triaged language.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.errors import InputError
+from assistant.labelled import read_cases
 
 if TYPE_CHECKING:
     from assistant.knowledge import KnowledgeBase
@@ -21,25 +20,13 @@ _FIELDS = ("id", "query", "lang", "expected")
 
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
-    """Read and validate the labelled cases; a bad line is an InputError naming file:line."""
-    cases = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"cannot read ({exc.strerror})", where=str(path)) from None
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            case = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not JSON ({exc.msg})", where=f"{path}:{number}") from None
-        missing = [f for f in _FIELDS if f not in case]
-        if missing or not isinstance(case.get("expected"), list) or not case["expected"]:
-            field = missing[0] if missing else "expected"
-            raise InputError(f"missing or empty field {field!r}", where=f"{path}:{number}")
-        cases.append(case)
-    return cases
+    """The labelled queries of ``path``; a malformed line is an :class:`InputError` naming it."""
+
+    def expected_list(case: dict[str, Any]) -> str | None:
+        ok = isinstance(case.get("expected"), list) and case["expected"]
+        return None if ok else "missing or empty field 'expected'"
+
+    return read_cases(path, _FIELDS, expected_list)
 
 
 def _category(case: dict[str, Any], doc_langs: dict[str, str]) -> str:

@@ -108,17 +108,23 @@ customers = Table(
     Column("created_at", UTCDateTime(), nullable=False),
 )
 
-conversations = Table(
-    "conversations",
-    metadata,
-    Column("id", String(100), primary_key=True),
-    Column(
+
+def _customer_fk() -> Column[Any]:
+    """The owning customer of a history row; rows go with their customer."""
+    return Column(
         "customer_id",
         String(100),
         ForeignKey("customers.id", ondelete="CASCADE"),
         nullable=False,
         index=True,
-    ),
+    )
+
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(100), primary_key=True),
+    _customer_fk(),
     Column("channel", String(40), nullable=False, default="email"),
     Column("subject", Text, nullable=False, default=""),
     Column("status", String(20), nullable=False, default="solved"),
@@ -145,13 +151,7 @@ notes = Table(
     "notes",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "customer_id",
-        String(100),
-        ForeignKey("customers.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _customer_fk(),
     Column("text", Text, nullable=False),
     Column("author", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime(), nullable=False),
@@ -161,13 +161,7 @@ promises = Table(
     "promises",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "customer_id",
-        String(100),
-        ForeignKey("customers.id", ondelete="CASCADE"),
-        nullable=False,
-        index=True,
-    ),
+    _customer_fk(),
     Column("what", Text, nullable=False),
     Column("due", Date),
     Column("status", String(20), nullable=False, default="open"),

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from assistant.errors import InputError
+from assistant.labelled import read_cases
 from assistant.models import SITUATIONS, Triage
 
 POLARITY_THRESHOLD = 0.2
@@ -26,20 +25,7 @@ def polarity(score: float) -> str:
 
 def load_cases(path: Path) -> list[dict[str, Any]]:
     """The labelled cases of ``path``; a malformed line is an :class:`InputError` naming it."""
-    cases = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        where = f"{path}:{number}"
-        try:
-            case = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not JSON ({exc.msg})", where=where) from exc
-        missing = [k for k in _REQUIRED if k not in case]
-        if missing:
-            raise InputError(f"missing field(s) {', '.join(missing)}", where=where)
-        cases.append(case)
-    return cases
+    return read_cases(path, tuple(_REQUIRED))
 
 
 def evaluate_triage(
