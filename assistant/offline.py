@@ -19,7 +19,8 @@ from assistant.models import Customer, Generation, Promise, SearchHit
 OFFLINE_LABEL = "offline"
 PUBLIC_CHANNELS = frozenset({"x", "instagram", "facebook", "review"})
 _PII = re.compile(
-    r"[\w.+-]+@[\w-]+\.[\w.]+|\+?\d[\d\s-]{7,}\d|https?://\S+|\b[A-Z]{2,5}-?\d{4,}\b", re.I
+    r"[\w.+-]+@[\w-]+\.[\w.]+|@\w+|#\w+|\+?\d[\d\s-]{7,}\d|https?://\S+|\b[A-Z]{2,5}-?\d{4,}\b",
+    re.I,
 )
 _NOISE = re.compile(r"[ㅠㅜㅡㅋㅎ]{2,}|[!?~.…]+$|\s+")
 _GREETING = re.compile(
