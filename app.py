@@ -219,6 +219,10 @@ def run_pending_draft(deps: Deps, item: InboxItem) -> None:
         streamed.append(token)
         box.text("".join(streamed))
 
+    def on_restart() -> None:
+        streamed.clear()
+        box.text("")
+
     try:
         with st.spinner(tr("drafting")):
             draft = workspace.draft_for(
@@ -232,6 +236,7 @@ def run_pending_draft(deps: Deps, item: InboxItem) -> None:
                 dropped=st.session_state["dropped"],
                 author=st.session_state["reviewer"] or None,
                 on_token=on_token,
+                on_restart=on_restart,
             )
     except (InputError, ModelError) as exc:
         box.error(str(exc))

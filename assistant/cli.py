@@ -376,6 +376,13 @@ def _write_through(token: str) -> None:
     sys.stdout.flush()
 
 
+def _restart_notice() -> None:
+    sys.stdout.write(
+        "\n\n--- the model's reply was cut off or revised; the new one follows ---\n\n"
+    )
+    sys.stdout.flush()
+
+
 def _print_findings(findings: list[Any]) -> None:
     if not findings:
         print("No findings: the draft follows the playbook.")
@@ -407,7 +414,12 @@ def draft(
         message=message, channel=channel, customer_id=customer, style=style, prompt_version=prompt
     )
     streaming = not as_json and not deps.settings.is_offline and sys.stdout.isatty()
-    result = draft_reply(deps, req, on_token=_write_through if streaming else None)
+    result = draft_reply(
+        deps,
+        req,
+        on_token=_write_through if streaming else None,
+        on_restart=_restart_notice if streaming else None,
+    )
     if as_json:
         _emit(result.contract())
         return 0

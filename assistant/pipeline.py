@@ -215,12 +215,14 @@ def draft_reply(
     req: DraftRequest,
     *,
     on_token: Callable[[str], None] | None = None,
+    on_restart: Callable[[], None] | None = None,
     llm_extra: dict[str, Any] | None = None,
 ) -> Draft:
     """Draft, check and record a reply. Raises InputError (bad request) or ModelError (model failed).
 
     The record is created before the model is called; a model failure leaves it ``failed``
-    with the error, and the raised ModelError carries its id.
+    with the error, and the raised ModelError carries its id. ``on_restart`` is called when
+    streamed text must be discarded (a cut stream retried, or a regeneration after findings).
     """
     validate(req)
     started = time.perf_counter()
@@ -252,7 +254,8 @@ def draft_reply(
     }
     deps.store.update_draft(draft_id, status="generating")
     try:
-        draft = _generate_and_check(deps, req, tri, ctx, sources, trace, on_token, llm_extra or {})
+        streams = (on_token, on_restart)
+        draft = _generate_and_check(deps, req, tri, ctx, sources, trace, streams, llm_extra or {})
     except ModelError as exc:
         trace["error"] = str(exc)
         deps.store.update_draft(draft_id, status="failed", error=str(exc), trace=trace)
@@ -273,7 +276,7 @@ def _generate_and_check(
     ctx: CustomerContext | None,
     sources: list[SearchHit],
     trace: dict[str, Any],
-    on_token: Callable[[str], None] | None,
+    streams: tuple[Callable[[str], None] | None, Callable[[], None] | None],
     llm_extra: dict[str, Any],
 ) -> Draft:
     """Generate; if the checker finds errors, feed them back to the model once."""
@@ -284,14 +287,19 @@ def _generate_and_check(
     ref = "offline_reply@v1"
     gen: Generation | None = None
     result = CheckResult()
+    on_token, on_restart = streams
     for attempt in (1, 2):
+        if attempt == 2 and on_restart:
+            on_restart()
         if deps.settings.is_offline:
             gen = generate_offline(deps, req, tri, ctx, sources)
             if on_token:
                 on_token(gen.text)
         else:
             ref, messages = prompt_messages(deps, req, tri, ctx, sources, feedback)
-            gen = llm.complete(messages, deps.settings, on_token=on_token, **llm_extra)
+            gen = llm.complete(
+                messages, deps.settings, on_token=on_token, on_restart=on_restart, **llm_extra
+            )
         system = messages[0]["content"] if messages else None
         result = run_checks(deps, gen.text, req, tri, ctx, system)
         trace["attempts"].append(

@@ -81,8 +81,9 @@ def draft_for(
     dropped: list[str] | None = None,
     author: str | None = None,
     on_token: Callable[[str], None] | None = None,
+    on_restart: Callable[[], None] | None = None,
 ) -> Draft:
-    """Draft (or redraft) a reply through the pipeline."""
+    """Draft (or redraft) a reply through the pipeline; ``on_restart`` clears streamed text."""
     from assistant.pipeline import draft_reply
 
     req = DraftRequest(
@@ -95,7 +96,7 @@ def draft_for(
         dropped=list(dropped or []),
         author=author,
     )
-    return draft_reply(deps, req, on_token=on_token)
+    return draft_reply(deps, req, on_token=on_token, on_restart=on_restart)
 
 
 def checker(deps: Deps, ui_lang: str = "ko") -> Checker:
