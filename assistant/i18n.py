@@ -187,6 +187,10 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bulk_approved": ("{n}건 승인했습니다.", "Approved {n}."),
     "bulk_rejected": ("{n}건 반려했습니다.", "Rejected {n}."),
     "bulk_saved": ("편집 {n}건을 저장했습니다.", "Saved {n} edits."),
+    "bulk_unsaved": (
+        "저장하지 않은 편집 {n}건: 승인·반려하거나 '편집 저장'을 누르면 기록됩니다.",
+        "{n} unsaved edits: they are recorded when you approve, reject or press 'Save edits'.",
+    ),
     "bulk_none_selected": ("선택한 게시물이 없습니다.", "Nothing selected."),
     "bulk_counts": (
         "대기 {pending} · 승인 {approved} · 반려 {rejected}",

@@ -87,6 +87,8 @@ def review_table(run: Path, shown: list[dict[str, Any]], total: int) -> None:
     after = list(edited)
     edits = br.edits_in(rows, after)
     keys = br.selected(after)
+    if edits:
+        st.caption(tr("bulk_unsaved", n=len(edits)))
     reviewer = st.session_state.get("reviewer", "")
     a, b, c = st.columns(3)
     if a.button(tr("bulk_approve"), key="bulk_approve", type="primary"):

@@ -65,6 +65,9 @@ def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
         page.keyboard.press("Control+A")
         page.keyboard.type(EDITED)
         page.keyboard.press("Enter")
+        # Leave the grid, as a person does, and wait until the page counts the edit.
+        page.get_by_text("/ 42건 표시").first.click()
+        page.get_by_text("저장하지 않은 편집 1건").wait_for()
         wait_app_idle(page)
         screenshot(page, "bulk_edited")
 
