@@ -20,11 +20,14 @@ worker → parent ``("ready", None)``, ``("done", key, fields)``, ``("error", me
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import signal
+import sys
+import types
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -116,7 +119,8 @@ class WorkerPool:
                 name="bulk-draft",
                 daemon=True,
             )
-            process.start()
+            with _bare_main():
+                process.start()
             child.close()
             self.workers.append(_Worker(process, parent, slots + LOOKAHEAD))
 
@@ -223,6 +227,25 @@ class WorkerPool:
                 w.process.kill()
                 w.process.join()
             w.conn.close()
+
+
+@contextlib.contextmanager
+def _bare_main() -> Iterator[None]:
+    """Start a spawned worker without re-running the parent's main script.
+
+    ``spawn`` runs the parent's ``__main__`` file again in every child before the target. For a
+    run started from the Bulk review page that file is the Streamlit page (Streamlit executes
+    pages as ``__main__``): each worker would draw the page and open the database while the
+    parent holds it. The workers need nothing from ``__main__`` (their entry point lives in
+    this module), so the child is told there is none.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def _failed(reason: str) -> dict[str, Any]:

@@ -454,3 +454,27 @@ def test_cli_bulk_json_and_bad_file(tmp_path: Path, capsys: pytest.CaptureFixtur
         main(["bulk", str(bad), "--out", str(tmp_path / "o2.jsonl"), "--data-dir", str(data)])
     assert failed.value.code == 2
     assert str(bad) in capsys.readouterr().err
+
+
+def test_workers_do_not_rerun_the_calling_script(tmp_path: Path, monkeypatch: Any) -> None:
+    """A run started from a page (Streamlit runs pages as ``__main__``) must not run that page
+    again in each worker process."""
+    import sys
+    import types
+
+    marker = tmp_path / "page-ran"
+    page = tmp_path / "page.py"
+    page.write_text(f"open({str(marker)!r}, 'a').write('ran\\n')\n", encoding="utf-8")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(page)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    posts = _small_file(tmp_path, n=6)
+    out = tmp_path / "out.jsonl"
+    with FakeLLM(default="Sorry for the trouble; please DM us.") as fake:
+        deps = _deps(tmp_path / "d", model="openai/fake", api_base=fake.api_base)
+        opts = BulkOptions(concurrency=2, workers=2, llm_extra={"api_key": "test-key"}, **FAST)
+        result = run_bulk(deps, posts, out, opts)
+    assert result.summary["run"]["workers"] == 2 and not result.summary["run"]["worker_errors"]
+    assert result.summary["by_status"]["drafted"] == 6
+    assert not marker.exists()
+    assert sys.modules["__main__"] is fake_main
