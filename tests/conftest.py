@@ -30,7 +30,9 @@ def _guarded_connect(self: socket.socket, address: object) -> None:
     return _real_connect(self, address)  # type: ignore[arg-type]
 
 
-def _guarded_create_connection(address: tuple[str, int], *args: object, **kwargs: object) -> socket.socket:
+def _guarded_create_connection(
+    address: tuple[str, int], *args: object, **kwargs: object
+) -> socket.socket:
     if not _is_local(address):
         raise RuntimeError(f"test tried to reach the network: {address!r}")
     return _real_create_connection(address, *args, **kwargs)  # type: ignore[arg-type]
