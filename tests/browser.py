@@ -125,7 +125,13 @@ def streamlit_page(
             page.set_default_timeout(15_000)
             page.goto(base_url)
             wait_app_idle(page)
-            yield page, base_url
+            try:
+                yield page, base_url
+            except BaseException:
+                # What the page showed when the test failed, next to the other screenshots.
+                with contextlib.suppress(Exception):
+                    screenshot(page, f"FAILED-{Path(script).stem}")
+                raise
         finally:
             browser.close()
 

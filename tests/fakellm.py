@@ -77,6 +77,9 @@ class FakeLLM:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive like a real provider: clients reuse their connections.
+            protocol_version = "HTTP/1.1"
+
             def log_message(self, *args: object) -> None:
                 return None
 
@@ -123,7 +126,9 @@ class FakeLLM:
             ) -> None:
                 self.send_response(200)
                 self.send_header("content-type", "text/event-stream")
+                self.send_header("connection", "close")  # the end of the body is the close
                 self.end_headers()
+                self.close_connection = True
                 pieces = [text[i : i + 7] for i in range(0, len(text), 7)]
                 for n, piece in enumerate(pieces):
                     if cut is not None and n == cut:

@@ -59,11 +59,14 @@ def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
         assert box is not None
-        # Double-click the first row's reply cell (the grid is a canvas) and type a new reply.
-        page.mouse.dblclick(box["x"] + box["width"] - 200, box["y"] + 50)
-        page.wait_for_timeout(500)
-        page.keyboard.press("Control+A")
-        page.keyboard.type(EDITED)
+        # Select the first row's reply cell (the grid is a canvas), open its editor with Enter
+        # once the grid has scrolled the cell into view, and type a new reply.
+        page.mouse.click(box["x"] + box["width"] - 200, box["y"] + 50)
+        page.wait_for_timeout(300)
+        page.keyboard.press("Enter")
+        editor = page.locator("textarea.gdg-input")
+        editor.wait_for()
+        editor.fill(EDITED)
         page.keyboard.press("Enter")
         # Leave the grid, as a person does, and wait until the page counts the edit.
         page.get_by_text("/ 42건 표시").first.click()
