@@ -98,7 +98,7 @@ class Drafter:
         if not self.deps.settings.is_offline:
             from assistant import llm
 
-            llm.litellm_module()
+            llm.warm_up(self.settings)
         from assistant.triage import triage
 
         tri = triage("오프라인 메모가 동기화되지 않아요", model=None)

@@ -15,6 +15,7 @@ logged; with ``redact_pii`` the model sees placeholders instead of personal valu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import os
@@ -50,11 +51,18 @@ class BrokenStreamError(Exception):
     """A streamed answer stopped before the model said it had finished."""
 
 
+_configured: set[int] = set()
+_routable: set[str] = set()
+
+
 def litellm_module() -> Any:
     """Import litellm once, offline and quiet: no message logging, no telemetry, no banner."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
+    if id(litellm) in _configured:  # once per process: setting log levels clears caches
+        return litellm
+    _configured.add(id(litellm))
     litellm.suppress_debug_info = True
     litellm.turn_off_message_logging = True
     litellm.redact_messages_in_exceptions = True
@@ -67,11 +75,28 @@ def litellm_module() -> Any:
     return litellm
 
 
+def warm_up(settings: Settings) -> None:
+    """Load what litellm loads on its first real call (about a second of imports), without a
+    request: one mocked completion, and the OpenAI SDK's resource modules it imports lazily.
+    For processes about to make many calls (bulk workers), before their clock starts."""
+    litellm = litellm_module()
+    with contextlib.suppress(Exception):
+        import openai.resources  # noqa: F401
+    with contextlib.suppress(Exception):
+        litellm.completion(
+            model=settings.model, messages=[{"role": "user", "content": "ping"}],
+            mock_response="pong",
+        )  # fmt: skip
+
+
 def check_model(model: str) -> None:
     """Raise ModelError when litellm cannot route the model string to a provider."""
+    if model in _routable:
+        return
     litellm = litellm_module()
     try:
         litellm.get_llm_provider(model)
+        _routable.add(model)
     except Exception:
         raise ModelError(
             f"unknown model {model!r}: use a litellm model string such as openai/gpt-4o-mini, "

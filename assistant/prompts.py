@@ -78,10 +78,20 @@ def parse_ref(ref: str) -> tuple[str, str]:
 def versions(name: str) -> list[str]:
     """Versions of a template, oldest first (``v1``, ``v2``, ...)."""
     folder = PROMPTS_DIR / name
-    found = [p.name.split(".")[0] for p in folder.glob("v*.md.j2")]
+    try:
+        changed = folder.stat().st_mtime_ns  # a new version file changes the folder
+    except OSError:
+        changed = -1
+    found = _versions_in(str(folder), changed)
     if not found:
         raise InputError(f"no prompt templates named {name!r}", where=str(folder))
-    return sorted(found, key=lambda v: int(re.sub(r"\D", "", v) or 0))
+    return list(found)
+
+
+@lru_cache(maxsize=128)
+def _versions_in(folder: str, changed: int) -> tuple[str, ...]:
+    found = [p.name.split(".")[0] for p in Path(folder).glob("v*.md.j2")]
+    return tuple(sorted(found, key=lambda v: int(re.sub(r"\D", "", v) or 0)))
 
 
 def latest(name: str) -> str:
@@ -92,8 +102,17 @@ def latest(name: str) -> str:
 def info(name: str, version: str) -> TemplateInfo:
     """The header of one template file."""
     path = PROMPTS_DIR / name / f"{version}.md.j2"
-    if not path.is_file():
+    try:
+        changed = path.stat().st_mtime_ns
+    except OSError:
+        changed = -1
+    if changed < 0 or not path.is_file():
         raise InputError(f"unknown prompt version {name}@{version}", where="prompt")
+    return _info_of(name, version, path, changed)
+
+
+@lru_cache(maxsize=128)
+def _info_of(name: str, version: str, path: Path, changed: int) -> TemplateInfo:
     match = _HEADER.search(path.read_text(encoding="utf-8"))
     fields: dict[str, str] = {}
     for line in (match.group(1) if match else "").splitlines():

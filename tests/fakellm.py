@@ -79,6 +79,9 @@ class FakeLLM:
         class Handler(BaseHTTPRequestHandler):
             # Keep-alive like a real provider: clients reuse their connections.
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes: without this, Nagle's algorithm holds the
+            # body until the client's delayed ACK (~40 ms on every answer).
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: object) -> None:
                 return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -94,3 +96,27 @@ def test_versions_and_refs() -> None:
     assert prompts.parse_ref("draft_reply")[1] == prompts.latest("draft_reply")
     with pytest.raises(InputError):
         prompts.info("draft_reply", "v99")
+
+
+def test_a_new_or_edited_template_is_seen_without_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Template listings are cached for speed, but a prompt author who adds v2 or edits a header
+    while the app runs sees the change on the next draft."""
+    from assistant import prompts
+
+    folder = tmp_path / "greet"
+    folder.mkdir()
+    header = "{{#- name: greet\n    version: {v}\n    variables: name\n    description: {d}\n-#}}\n"
+    (folder / "v1.md.j2").write_text(header.format(v="v1", d="first") + "Hi {{ name }}")
+    monkeypatch.setattr(prompts, "PROMPTS_DIR", tmp_path)
+    assert prompts.latest("greet") == "v1"
+    assert prompts.info("greet", "v1").description == "first"
+
+    (folder / "v2.md.j2").write_text(header.format(v="v2", d="second") + "Hello {{ name }}")
+    assert prompts.versions("greet") == ["v1", "v2"]
+    assert prompts.parse_ref("greet") == ("greet", "v2")
+    path = folder / "v1.md.j2"
+    path.write_text(header.format(v="v1", d="first, reworded") + "Hi {{ name }}")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert prompts.info("greet", "v1").description == "first, reworded"
