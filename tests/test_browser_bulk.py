@@ -45,7 +45,7 @@ def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
     with streamlit_page("app.py", env, viewport=(1500, 1400)) as (page, base_url):
         page.goto(f"{base_url}/Bulk_review")
         wait_app_idle(page)
-        page.get_by_text("반복되는 문제 (S7)").wait_for()
+        page.get_by_text("반복되는 문제 (S7)").first.wait_for()
         page.get_by_text("42건 표시").first.wait_for()
         screenshot(page, "bulk_overview")
 
@@ -70,15 +70,16 @@ def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
         page.keyboard.press("Enter")
         # Leave the grid, as a person does, and wait until the page counts the edit.
         page.get_by_text("/ 42건 표시").first.click()
-        page.get_by_text("저장하지 않은 편집 1건").wait_for()
+        page.get_by_text("저장하지 않은 편집 1건").first.wait_for()
         wait_app_idle(page)
         screenshot(page, "bulk_edited")
 
-        page.get_by_text("표시된 초안 모두 선택").click()
+        page.get_by_text("표시된 초안 모두 선택").first.click()
         wait_app_idle(page)
         page.get_by_role("button", name="선택 승인").click()
         wait_app_idle(page)
-        page.get_by_text(f"승인 {shown} · 반려 0").wait_for()
+        # .first: while a rerun replaces the page, the old and the new line can both be there.
+        page.get_by_text(f"승인 {shown} · 반려 0").first.wait_for()
         screenshot(page, "bulk_approved")
 
         with page.expect_download() as info:

@@ -45,7 +45,7 @@ def test_draft_finding_fix_approve_outbox(demo_data: Path) -> None:
         approve = page.get_by_role("button", name="승인")
         assert approve.is_enabled()
         approve.click()
-        page.get_by_text("승인했습니다").wait_for()
+        page.get_by_text("승인했습니다").first.wait_for()
         screenshot(page, "workspace_approved")
 
         page.goto(f"{base_url}/Outbox")

@@ -305,20 +305,32 @@ def test_workers_draft_every_post_once_and_resume_after_a_crash(tmp_path: Path) 
     assert all(r["draft"].startswith("Thank you") for r in _records(out).values())
 
 
-def test_a_killed_worker_fails_only_its_posts_and_the_run_goes_on(tmp_path: Path) -> None:
-    import multiprocessing
+def test_a_killed_worker_fails_only_its_posts_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
     import signal
+
+    from assistant import bulk_workers
 
     posts = _small_file(tmp_path, n=24)
     out = tmp_path / "out.jsonl"
     killed: list[int] = []
+    # The worker that sent the first draft is the one killed: it is certainly started and
+    # holding posts (the other may still be starting, and then holds none).
+    sender: list[int] = []
+    handle = bulk_workers.WorkerPool._handle
+
+    def remember_sender(pool: Any, w: Any, message: Any, on_outcome: Any) -> None:
+        sender[:] = [w.process.pid]
+        handle(pool, w, message, on_outcome)
+
+    monkeypatch.setattr(bulk_workers.WorkerPool, "_handle", remember_sender)
 
     def kill_one_worker(record: dict[str, Any]) -> None:
         if not killed and record["status"] == "drafted":
-            worker = [p for p in multiprocessing.active_children() if p.name == "bulk-draft"][0]
-            killed.append(worker.pid or 0)
-            os.kill(worker.pid or 0, signal.SIGKILL)
+            killed.append(sender[0])
+            os.kill(sender[0], signal.SIGKILL)
 
     with FakeLLM(default="Sorry for the trouble; please DM us.", delay=0.3) as fake:
         deps = _deps(tmp_path / "d", model="openai/fake", api_base=fake.api_base)
