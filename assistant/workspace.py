@@ -16,6 +16,11 @@ from assistant.pipeline import Deps, DraftRequest
 from assistant.review import Checker
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=^])")
+_JOINER = "\u2060"
+# Where a joiner goes after escaping: "http|\:", "https|\:", "ftp|\:", "www|\." and "name|@".
+_AUTOLINK = re.compile(
+    r"(?i)(?<=http)(?=\\:)|(?<=https)(?=\\:)|(?<=ftp)(?=\\:)|(?<=www)(?=\\\.)|(?<=\w)(?=@)"
+)
 
 
 def needs_demo(deps: Deps) -> bool:
@@ -132,6 +137,12 @@ def context(deps: Deps, customer_id: str, message: str) -> CustomerContext | Non
 
 def escape_markdown(text: str) -> str:
     """Customer text made inert for Markdown: no links, images, formatting or colour
-    directives; line breaks kept. (HTML is never enabled where it is shown.)"""
+    directives; line breaks kept. (HTML is never enabled where it is shown.)
+
+    Escaping is not enough for bare addresses: GitHub-flavoured Markdown turns
+    ``https://…``, ``www.…`` and ``name@host`` into links by itself. An invisible word joiner
+    (U+2060) inside each keeps a phishing link in a customer's message from becoming one
+    click away in the agent's browser; the text still reads the same."""
     escaped = _MD_SPECIAL.sub(r"\\\1", text)
+    escaped = _AUTOLINK.sub(_JOINER, escaped)
     return escaped.replace("\r\n", "\n").replace("\n", "  \n")

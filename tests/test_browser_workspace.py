@@ -54,3 +54,25 @@ def test_draft_finding_fix_approve_outbox(demo_data: Path) -> None:
         page.get_by_text("승인: 지수").first.wait_for()
         screenshot(page, "outbox")
     assert time.monotonic() - started < 300  # sanity bound only; timings are reported, not tested
+
+
+def test_addresses_in_customer_text_are_not_links(tmp_path: Path) -> None:
+    """A phishing address in a customer's message must not become a clickable link in the
+    agent's browser (Markdown would link bare URLs, www. names and e-mail addresses)."""
+    message = (
+        "결제 확인은 https://harunotes-billing.example/login 에서 했어요. "
+        "See www.refund-now.example or write to billing@refund-now.example"
+    )
+    page_script = tmp_path / "customer_text_page.py"
+    page_script.write_text(
+        f"from assistant.web import customer_text\ncustomer_text({message!r})\n",
+        encoding="utf-8",
+    )
+    with streamlit_page(page_script, {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}) as (page, _):
+        shown = page.locator('[data-testid="stMarkdownContainer"]').first
+        shown.wait_for()
+        text = shown.inner_text().replace("\u2060", "")
+        links = shown.locator("a").count()
+    assert "https://harunotes-billing.example/login" in text
+    assert "billing@refund-now.example" in text
+    assert links == 0
