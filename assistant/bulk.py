@@ -56,8 +56,9 @@ class BulkOptions:
     progress: bool = True
     llm_extra: dict[str, Any] = field(default_factory=dict)
     workers: int | None = None
-    """Processes drafting at once. None: one for the offline drafter or fewer than 64 drafts,
-    else ``min(cpu count, 4)`` (the model client's CPU is the limit of one process)."""
+    """Processes drafting at once. None: one for the offline drafter, fewer than 64 drafts or a
+    machine of two cores or fewer, else one per two cores, at most four (see
+    :func:`assistant.bulk_workers.default_workers`; the model client's CPU limits a process)."""
 
 
 @dataclass
