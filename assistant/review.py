@@ -281,19 +281,36 @@ def _store_decision(
         seconds_to_decide=round((now - draft["created_at"]).total_seconds(), 3),
         created_at=now,
     )
-    _set_status(conn, store, draft, "approved")
-    decision_id = tables.inserted_id(conn.execute(insert(tables.decisions).values(**values)))
     payload = {
-        "decision_id": decision_id,
         "action": values["action"],
         "edit_distance": distance,
         "override_reason": override,
         "findings": [f.rule for f in result.findings],
     }
-    store.record_event(
-        "draft.approved", draft_id=draft["id"], actor=reviewer, payload=payload, conn=conn
-    )
+    decision_id = _record_decision(store, conn, draft, values, "approved", payload)
     return Decision(id=decision_id, findings=result.findings, **values)
+
+
+def _record_decision(
+    store: Store,
+    conn: Connection,
+    draft: dict[str, Any],
+    values: dict[str, Any],
+    status: str,
+    payload: dict[str, Any],
+) -> int:
+    """Move the draft to ``status``, insert the decision row and its ``draft.<status>`` event
+    (the payload gains the decision's id); return that id. Inside the caller's transaction."""
+    _set_status(conn, store, draft, status)
+    decision_id = tables.inserted_id(conn.execute(insert(tables.decisions).values(**values)))
+    store.record_event(
+        f"draft.{status}",
+        draft_id=draft["id"],
+        actor=values["reviewer"],
+        payload={"decision_id": decision_id, **payload},
+        conn=conn,
+    )
+    return decision_id
 
 
 def _queue(store: Store, conn: Connection, draft: dict[str, Any], decision: Decision) -> None:
@@ -328,12 +345,7 @@ def reject(
             seconds_to_decide=round((now - draft["created_at"]).total_seconds(), 3),
             created_at=now,
         )
-        _set_status(conn, store, draft, "rejected")
-        decision_id = tables.inserted_id(conn.execute(insert(tables.decisions).values(**values)))
-        payload = {"decision_id": decision_id, "reason": why}
-        store.record_event(
-            "draft.rejected", draft_id=draft_id, actor=who, payload=payload, conn=conn
-        )
+        decision_id = _record_decision(store, conn, draft, values, "rejected", {"reason": why})
     return Decision(id=decision_id, **values)
 
 
