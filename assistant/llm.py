@@ -51,7 +51,7 @@ class BrokenStreamError(Exception):
     """A streamed answer stopped before the model said it had finished."""
 
 
-_configured: set[int] = set()
+_configured = False
 _routable: set[str] = set()
 
 
@@ -60,9 +60,10 @@ def litellm_module() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     import litellm
 
-    if id(litellm) in _configured:  # once per process: setting log levels clears caches
+    global _configured
+    if _configured:  # once per process: setting log levels clears logging's caches
         return litellm
-    _configured.add(id(litellm))
+    _configured = True
     litellm.suppress_debug_info = True
     litellm.turn_off_message_logging = True
     litellm.redact_messages_in_exceptions = True

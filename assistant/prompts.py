@@ -78,11 +78,7 @@ def parse_ref(ref: str) -> tuple[str, str]:
 def versions(name: str) -> list[str]:
     """Versions of a template, oldest first (``v1``, ``v2``, ...)."""
     folder = PROMPTS_DIR / name
-    try:
-        changed = folder.stat().st_mtime_ns  # a new version file changes the folder
-    except OSError:
-        changed = -1
-    found = _versions_in(str(folder), changed)
+    found = _versions_in(str(folder), _changed(folder))  # a new version file changes the folder
     if not found:
         raise InputError(f"no prompt templates named {name!r}", where=str(folder))
     return list(found)
@@ -102,13 +98,17 @@ def latest(name: str) -> str:
 def info(name: str, version: str) -> TemplateInfo:
     """The header of one template file."""
     path = PROMPTS_DIR / name / f"{version}.md.j2"
-    try:
-        changed = path.stat().st_mtime_ns
-    except OSError:
-        changed = -1
-    if changed < 0 or not path.is_file():
+    if not path.is_file():
         raise InputError(f"unknown prompt version {name}@{version}", where="prompt")
-    return _info_of(name, version, path, changed)
+    return _info_of(name, version, path, _changed(path))
+
+
+def _changed(path: Path) -> int:
+    """When ``path`` last changed (ns), the key that renews the caches below; -1 if missing."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
 
 
 @lru_cache(maxsize=128)
