@@ -487,7 +487,7 @@ def eval_command(
         Path | None, typer.Option("--baseline", help="Results folder to compare with.")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Results folder (default evals/results/<id>).")
+        Path | None, typer.Option("--out", help="Results folder (default <data dir>/evals/<id>).")
     ] = None,
     concurrency: Annotated[int, typer.Option(help="Model calls in flight.")] = 4,
     data_dir: DataDir = None,
@@ -520,9 +520,9 @@ def eval_command(
 
 
 MEASURE_SETS = {
-    "retrieval": "evals/retrieval.jsonl",
-    "triage": "evals/triage.jsonl",
-    "checker": "evals/checker.jsonl",
+    "retrieval": "retrieval.jsonl",
+    "triage": "triage.jsonl",
+    "checker": "checker.jsonl",
 }
 
 
@@ -537,11 +537,11 @@ def measure(
 ) -> int:
     """Score a labelled set: retrieval hit@1/hit@3/MRR, triage accuracy, checker precision/recall."""
     from assistant.errors import InputError
-    from assistant.prompts import PROMPTS_DIR
+    from assistant.resources import labelled_set
 
     if what not in MEASURE_SETS:
         raise InputError(f"unknown set {what!r} (use {', '.join(MEASURE_SETS)})", where="what")
-    path = file or PROMPTS_DIR.parent / MEASURE_SETS[what]
+    path = file or labelled_set(MEASURE_SETS[what])
     if not path.is_file():
         raise InputError("file not found", where=str(path))
     if what == "retrieval":

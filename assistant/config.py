@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from assistant import resources
 from assistant.errors import InputError
 
 OFFLINE_MODEL = "offline"
@@ -116,6 +117,23 @@ class Settings(BaseSettings):
         description="Replace emails, phones and card numbers with placeholders before text goes to an external model.",
     )
     top_k: int = Field(4, description="Knowledge passages given to the drafter.")
+    prompts_dir: Path | None = Field(
+        None,
+        description="The team's prompt templates (<name>/<version>.md.j2); a file there wins "
+        "over the shipped template of the same name and version.",
+    )
+    suites_dir: Path | None = Field(
+        None,
+        description="The team's eval suites (<name>.yaml); a suite there wins over the shipped "
+        "suite of the same name.",
+    )
+
+    @field_validator("prompts_dir", "suites_dir")
+    @classmethod
+    def _folder(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.expanduser().is_dir():
+            raise ValueError(f"no such folder: {value}")
+        return value
 
     @field_validator("top_k")
     @classmethod
@@ -149,8 +167,10 @@ class Settings(BaseSettings):
 def load_settings(**overrides: Any) -> Settings:
     """Settings from all sources; a bad value is an InputError naming the setting."""
     try:
-        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(p) for p in err.get("loc", ())) or "settings"
         raise InputError(err.get("msg", "invalid value"), where=f"setting {field}") from None
+    resources.use_team_folders(prompts=settings.prompts_dir, suites=settings.suites_dir)
+    return settings

@@ -29,6 +29,7 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant import resources
 from assistant.errors import InputError, ModelError
 from assistant.eval_assertions import Assertion, Context, Output, Result, evaluate
 
@@ -37,10 +38,10 @@ if TYPE_CHECKING:
     from assistant.eval_mock import ResponseCache
     from assistant.pipeline import Deps, DraftRequest
 
-REPO = Path(__file__).resolve().parent.parent
-SUITES_DIR = REPO / "evals" / "suites"
-RESULTS_DIR = REPO / "evals" / "results"
+BASELINE_DIR = resources.shipped("evals") / "results" / "baseline"
+"""The committed baseline results the shipped suites are compared with."""
 TARGETS = ("draft", "retrieve", "check")
+SUITE_SUFFIXES = (".yaml", ".yml", ".jsonl")
 EVAL_TODAY = date(2025, 11, 20)
 SHARED = "all"
 """The variant name of retrieve/check suites, whose results do not depend on prompt or model."""
@@ -108,21 +109,21 @@ class Run:
 def suite_path(name: str) -> Path:
     """A suite name (``situations``) or a path to a suite file."""
     path = Path(name)
-    if path.suffix in (".yaml", ".yml", ".jsonl") and path.is_file():
+    if path.suffix in SUITE_SUFFIXES and path.is_file():
         return path
-    for suffix in (".yaml", ".yml", ".jsonl"):
-        candidate = SUITES_DIR / f"{name}{suffix}"
-        if candidate.is_file():
-            return candidate
+    for folder in resources.suite_folders():
+        for suffix in SUITE_SUFFIXES:
+            candidate = folder / f"{name}{suffix}"
+            if candidate.is_file():
+                return candidate
     known = ", ".join(available_suites()) or "none"
     raise InputError(f"no eval suite named {name!r} (available: {known})", where="suite")
 
 
 def available_suites() -> list[str]:
-    """Names of the suites shipped in ``evals/suites/``."""
-    if not SUITES_DIR.is_dir():
-        return []
-    return sorted(p.stem for p in SUITES_DIR.iterdir() if p.suffix in (".yaml", ".yml", ".jsonl"))
+    """Names of the team's suites and the shipped ones."""
+    folders = [f for f in resources.suite_folders() if f.is_dir()]
+    return sorted({p.stem for f in folders for p in f.iterdir() if p.suffix in SUITE_SUFFIXES})
 
 
 def _read_suite_file(path: Path) -> tuple[dict[str, Any], list[Any]]:
@@ -565,7 +566,7 @@ def run_eval(
     progress: Callable[[str], None] | None = None,
 ) -> EvalOutcome:
     """Run suites (all shipped ones when empty) for prompts × models, write the results
-    (``evals/results/<run-id>/`` unless ``out_dir``), compare with ``baseline`` and write the
+    (``<data dir>/evals/<run-id>/`` unless ``out_dir``), compare with ``baseline`` and write the
     HTML ``report``. Exit code 1: with a baseline, any regression; without one, any failed case.
     """
     from assistant.eval_report import write_html
@@ -576,7 +577,7 @@ def run_eval(
     run = run_suites(
         loaded, matrix(prompts, models), settings, concurrency=concurrency, progress=progress
     )
-    results_dir = write_results(run, out_dir or RESULTS_DIR / new_run_id())
+    results_dir = write_results(run, out_dir or settings.data_dir / "evals" / new_run_id())
     comparison = compare(run, old) if old else None
     html_path = write_html(run, report, comparison) if report else None
     if comparison is not None:

@@ -70,9 +70,10 @@ class _Index:
 
 
 def default_knowledge_dir() -> Path:
-    """The repository's ``knowledge/`` folder (next to the package), else ``./knowledge``."""
-    beside = Path(__file__).resolve().parent.parent / "knowledge"
-    return beside if beside.is_dir() else Path.cwd() / "knowledge"
+    """The demo help center shipped with the package."""
+    from assistant.resources import shipped
+
+    return shipped("knowledge")
 
 
 class KnowledgeBase:

@@ -10,6 +10,8 @@ variables::
 
 and defines ``{% block system %}`` and ``{% block user %}``; ``render()`` returns the
 chat messages. A released version is never edited: a new version is a new file.
+Templates are looked up in the team's prompts folder (setting ``prompts_dir``) first, then in
+the shipped ones (:mod:`assistant.resources`).
 Customer text always goes through the ``data`` filter, which fences it so that a
 customer cannot close the block it sits in.
 """
@@ -22,9 +24,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from assistant import resources
 from assistant.errors import InputError
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 _HEADER = re.compile(r"\{#-?(.*?)-?#\}", re.S)
 _FENCE = re.compile(
     r"<\s*/?\s*(customer_message|history|sources|playbook|findings|agent_edit)[^>]*>", re.I
@@ -51,12 +53,16 @@ def fence(text: object) -> str:
     return _FENCE.sub(lambda m: m.group(0).replace("<", "‹").replace(">", "›"), str(text))
 
 
-@lru_cache(maxsize=1)
 def _env() -> Any:
+    return _env_for(tuple(str(f) for f in resources.prompt_folders()))
+
+
+@lru_cache(maxsize=4)
+def _env_for(folders: tuple[str, ...]) -> Any:
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     env = Environment(
-        loader=FileSystemLoader(str(PROMPTS_DIR)),
+        loader=FileSystemLoader(list(folders)),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -77,17 +83,21 @@ def parse_ref(ref: str) -> tuple[str, str]:
 
 def versions(name: str) -> list[str]:
     """Versions of a template, oldest first (``v1``, ``v2``, ...)."""
-    folder = PROMPTS_DIR / name
-    found = _versions_in(str(folder), _changed(folder))  # a new version file changes the folder
+    found: set[str] = set()
+    for folder in (f / name for f in resources.prompt_folders()):
+        found.update(_versions_in(str(folder), _changed(folder)))  # a new file changes the folder
     if not found:
-        raise InputError(f"no prompt templates named {name!r}", where=str(folder))
-    return list(found)
+        raise InputError(f"no prompt templates named {name!r}", where="prompt")
+    return sorted(found, key=_version_number)
+
+
+def _version_number(version: str) -> int:
+    return int(re.sub(r"\D", "", version) or 0)
 
 
 @lru_cache(maxsize=128)
 def _versions_in(folder: str, changed: int) -> tuple[str, ...]:
-    found = [p.name.split(".")[0] for p in Path(folder).glob("v*.md.j2")]
-    return tuple(sorted(found, key=lambda v: int(re.sub(r"\D", "", v) or 0)))
+    return tuple(p.name.split(".")[0] for p in Path(folder).glob("v*.md.j2"))
 
 
 def latest(name: str) -> str:
@@ -97,10 +107,11 @@ def latest(name: str) -> str:
 
 def info(name: str, version: str) -> TemplateInfo:
     """The header of one template file."""
-    path = PROMPTS_DIR / name / f"{version}.md.j2"
-    if not path.is_file():
-        raise InputError(f"unknown prompt version {name}@{version}", where="prompt")
-    return _info_of(name, version, path, _changed(path))
+    for folder in resources.prompt_folders():
+        path = folder / name / f"{version}.md.j2"
+        if path.is_file():
+            return _info_of(name, version, path, _changed(path))
+    raise InputError(f"unknown prompt version {name}@{version}", where="prompt")
 
 
 def _changed(path: Path) -> int:
@@ -124,12 +135,10 @@ def _info_of(name: str, version: str, path: Path, changed: int) -> TemplateInfo:
 
 
 def all_templates() -> list[TemplateInfo]:
-    """Every template file shipped under ``prompts/``."""
-    out = []
-    for folder in sorted(p for p in PROMPTS_DIR.iterdir() if p.is_dir()):
-        for version in versions(folder.name):
-            out.append(info(folder.name, version))
-    return out
+    """Every template: the shipped ones and the team's own."""
+    folders = [f for f in resources.prompt_folders() if f.is_dir()]
+    names = sorted({p.name for f in folders for p in f.iterdir() if p.is_dir()})
+    return [info(n, v) for n in names for v in versions(n)]
 
 
 def render(name: str, version: str, /, **ctx: Any) -> list[dict[str, str]]:

@@ -49,7 +49,11 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket, "create_connection", _guarded_create_connection)
+    from assistant.resources import use_team_folders
+
+    use_team_folders()  # no team prompts or suites left over from another test
     yield data
+    use_team_folders()
 
 
 @pytest.fixture(scope="session")

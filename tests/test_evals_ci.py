@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.evals import RESULTS_DIR, available_suites, run_eval
-
-BASELINE = RESULTS_DIR / "baseline"
+from assistant.evals import BASELINE_DIR as BASELINE
+from assistant.evals import available_suites, run_eval
 
 
 def test_no_regression_against_the_committed_baseline(demo_data: Path, tmp_path: Path) -> None:

@@ -109,7 +109,7 @@ def test_a_new_or_edited_template_is_seen_without_a_restart(
     folder.mkdir()
     header = "{{#- name: greet\n    version: {v}\n    variables: name\n    description: {d}\n-#}}\n"
     (folder / "v1.md.j2").write_text(header.format(v="v1", d="first") + "Hi {{ name }}")
-    monkeypatch.setattr(prompts, "PROMPTS_DIR", tmp_path)
+    prompts.resources.use_team_folders(prompts=tmp_path)
     assert prompts.latest("greet") == "v1"
     assert prompts.info("greet", "v1").description == "first"
 
