@@ -7,13 +7,15 @@ from typing import Any
 
 import streamlit as st
 
-from assistant import review, workspace
+from assistant import review
+
+from assistant.ui import workspace
 from assistant.config import CHANNELS
 from assistant.errors import ApprovalBlocked, ConflictError, InputError, ModelError
-from assistant.inbox import InboxItem, inbox
+from assistant.review.inbox import InboxItem, inbox
 from assistant.models import CheckResult
 from assistant.pipeline import Deps
-from assistant.web import (
+from assistant.ui import (
     customer_text,
     flash,
     get_deps,
@@ -22,7 +24,7 @@ from assistant.web import (
     sidebar_language,
     tr,
 )
-from assistant.workspace import escape_markdown as esc
+from assistant.ui.workspace import escape_markdown as esc
 
 SEVERITY_COLOUR = {"error": "red", "warning": "orange"}
 

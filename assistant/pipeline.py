@@ -190,7 +190,8 @@ def generate_offline(
     sources: list[SearchHit],
 ) -> Generation:
     """The template drafter: the longest variant that fits the channel."""
-    from assistant import offline, playbook
+    from assistant import playbook
+    from assistant.llm import offline
 
     agent, company = _names(deps.settings, tri.language)
     limit = playbook.channel_limit(req.channel)

@@ -51,7 +51,7 @@ def make_posts(path: Path, n: int) -> None:
 
 def fsync_cost(lines: int = 2000) -> dict[str, float]:
     """Seconds to append ``lines`` records with fsync every line, every 50 lines, and never."""
-    from assistant.bulk_io import OutputWriter
+    from assistant.bulk.io import OutputWriter
 
     record = {"key": "x", "draft": "고객님, 불편을 드려 죄송합니다. " * 8, "findings": []}
     out: dict[str, float] = {}
@@ -125,7 +125,7 @@ def main() -> None:
             # (a long-lived caller pays it once); it is timed on its own, not in the run.
             load_started = time.perf_counter()
             if not args.cold:
-                from assistant.embeddings import get_embedder
+                from assistant.knowledge.embeddings import get_embedder
                 from assistant.triage import triage
 
                 triage("동기화가 안 돼요", model=None)
@@ -133,7 +133,7 @@ def main() -> None:
             models_load_s = round(time.perf_counter() - load_started, 2)
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             cpu_before, children_before = time.process_time(), _children_cpu()
-            opts = BulkOptions(concurrency=args.concurrency, progress=False,
+            opts = BulkOptions(concurrency=args.concurrency, 
                                llm_extra={"api_key": "bench-key"}, workers=args.workers)  # fmt: skip
             result = run_bulk(deps, posts, out, opts)
             cpu_s = time.process_time() - cpu_before

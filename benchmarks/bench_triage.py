@@ -16,7 +16,7 @@ from pathlib import Path
 
 from assistant.text import kiwi
 from assistant.triage import triage
-from assistant.triage_eval import evaluate_triage, load_cases
+from assistant.evals.triage import evaluate_triage, load_cases
 
 EVALS = Path(__file__).resolve().parent.parent / "evals"
 SETS = ("triage.jsonl", "triage_holdout.jsonl", "triage_dev2.jsonl", "triage_blind.jsonl")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from assistant import review
 from assistant.errors import ConflictError, InputError
-from assistant.web import (
+from assistant.ui import (
     customer_text,
     flash,
     get_deps,

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from assistant import review
-from assistant.web import get_deps, init_state, sidebar_language, tr
+from assistant.ui import get_deps, init_state, sidebar_language, tr
 
 
 def main() -> None:

@@ -7,9 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from assistant import bulk_review as br
+from assistant.bulk import review as br
 from assistant.errors import InputError
-from assistant.web import (
+from assistant.ui import (
     customer_text,
     flash,
     get_deps,

@@ -11,8 +11,8 @@ from streamlit.testing.v1 import AppTest
 
 from assistant import history, review
 from assistant.config import load_settings
-from assistant.i18n import t
 from assistant.store import Store
+from assistant.ui.i18n import t
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.bulk import BulkOptions, run_bulk
-from assistant.bulk_io import decisions_path
+from assistant.bulk.io import decisions_path
 from assistant.config import load_settings
 from assistant.pipeline import Deps
 from tests.browser import screenshot, streamlit_page, wait_app_idle
@@ -27,7 +27,7 @@ def bulk_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("bulkui") / "data"
     data.mkdir()
     deps = Deps.from_settings(load_settings(data_dir=data))
-    run_bulk(deps, DEMO, data / "bulk" / "demo.jsonl", BulkOptions(progress=False))
+    run_bulk(deps, DEMO, data / "bulk" / "demo.jsonl", BulkOptions())
     return data
 
 

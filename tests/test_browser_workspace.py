@@ -65,7 +65,7 @@ def test_addresses_in_customer_text_are_not_links(tmp_path: Path) -> None:
     )
     page_script = tmp_path / "customer_text_page.py"
     page_script.write_text(
-        f"from assistant.web import customer_text\ncustomer_text({message!r})\n",
+        f"from assistant.ui import customer_text\ncustomer_text({message!r})\n",
         encoding="utf-8",
     )
     with streamlit_page(page_script, {"LITELLM_LOCAL_MODEL_COST_MAP": "True"}) as (page, _):

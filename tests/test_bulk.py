@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.bulk import BulkOptions, prepare, run_bulk
-from assistant.bulk_io import FIELDS, load_output, read_posts
-from assistant.bulk_review import Filters, apply_filters, decide, export, load_run, save_edits
+from assistant.bulk.io import FIELDS, load_output, read_posts
+from assistant.bulk.review import Filters, apply_filters, decide, export, load_run, save_edits
 from assistant.config import load_settings
 from assistant.errors import InputError
 from assistant.pipeline import Deps
@@ -35,7 +35,7 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
     """The demo file through the offline drafter, once for the module."""
     root = tmp_path_factory.mktemp("demo")
     out = root / "bulk" / "demo.jsonl"
-    result = run_bulk(_deps(root / "data"), DEMO, out, BulkOptions(progress=False))
+    result = run_bulk(_deps(root / "data"), DEMO, out, BulkOptions())
     return out, result.summary
 
 
@@ -278,7 +278,7 @@ def test_resume_after_a_crash_drafts_nothing_twice(tmp_path: Path) -> None:
 def test_rerun_of_a_finished_run_does_nothing(demo_run: tuple[Path, Any], tmp_path: Path) -> None:
     out = tmp_path / "again.jsonl"
     out.write_bytes(demo_run[0].read_bytes())
-    result = run_bulk(_deps(tmp_path / "d"), DEMO, out, BulkOptions(progress=False))
+    result = run_bulk(_deps(tmp_path / "d"), DEMO, out, BulkOptions())
     assert result.processed == 0 and result.resumed == 42
     assert out.read_bytes() == demo_run[0].read_bytes()
 
@@ -311,7 +311,7 @@ def test_a_killed_worker_fails_only_its_posts_and_the_run_goes_on(
     import os
     import signal
 
-    from assistant import bulk_workers
+    from assistant.bulk import workers as bulk_workers
 
     posts = _small_file(tmp_path, n=24)
     out = tmp_path / "out.jsonl"

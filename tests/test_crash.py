@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assistant.config import load_settings
 from assistant.knowledge import KnowledgeBase
-from assistant.knowledge_files import add_chunks, collect_files, parse_file
+from assistant.knowledge.files import add_chunks, collect_files, parse_file
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -11,9 +11,9 @@ import pytest
 
 from assistant import evals
 from assistant.errors import InputError
-from assistant.eval_assertions import Assertion, Context, Output, evaluate
-from assistant.eval_mock import ResponseCache, mock_reply
-from assistant.eval_results import compare, load_results, write_results
+from assistant.evals.assertions import Assertion, Context, Output, evaluate
+from assistant.evals.results import compare, load_results, write_results
+from assistant.llm.mock import ResponseCache, mock_reply
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.fakellm import FakeLLM
 
@@ -84,7 +84,7 @@ def test_unknown_assertion_type_is_a_clear_input_error() -> None:
 
 def test_llm_judge_scores_through_litellm_mock_and_is_cached(tmp_path: Path) -> None:
     from assistant.config import load_settings
-    from assistant.eval_judge import make_judge
+    from assistant.evals.judge import make_judge
 
     stats = evals.Stats()
     cache = ResponseCache(tmp_path / "cache.sqlite")
@@ -242,7 +242,7 @@ def _row(case: str, passed: bool, reason: str, variant: str = "offline") -> dict
 
 
 def _run(rows: list[dict[str, Any]]) -> evals.Run:
-    from assistant.eval_results import summarise
+    from assistant.evals.results import summarise
 
     return evals.Run({"suites": ["s"], "today": "2025-11-20"}, rows, summarise(rows, evals.Stats()))
 
@@ -264,7 +264,7 @@ def test_a_worse_result_is_reported_as_a_regression(tmp_path: Path) -> None:
 
 
 def test_html_report_renders_side_by_side_in_chromium(tmp_path: Path) -> None:
-    from assistant.eval_report import write_html
+    from assistant.evals.report import write_html
 
     require_browser()
     rows = [

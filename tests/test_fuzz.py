@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from assistant.config import load_settings
 from assistant.errors import InputError
 from assistant.history import import_jsonl, read_jsonl
-from assistant.knowledge_files import parse_file
+from assistant.knowledge.files import parse_file
 from assistant.store import Store
 
 FUZZ = settings(

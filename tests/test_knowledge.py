@@ -13,9 +13,9 @@ import pytest
 
 from assistant.config import load_settings
 from assistant.errors import InputError
+from assistant.evals.retrieval import evaluate_retrieval
 from assistant.knowledge import KnowledgeBase, default_knowledge_dir
-from assistant.knowledge_files import chunk_markdown
-from assistant.retrieval_eval import evaluate_retrieval
+from assistant.knowledge.files import chunk_markdown
 
 REPO = Path(__file__).resolve().parent.parent
 

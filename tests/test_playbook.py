@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.checker_eval import evaluate_checker
 from assistant.errors import InputError
+from assistant.evals.checker import evaluate_checker
 from assistant.models import Customer
 from assistant.playbook import (
     RULES,

@@ -15,8 +15,8 @@ from assistant import triage
 from assistant.config import load_settings
 from assistant.errors import ModelError
 from assistant.llm import complete
+from assistant.llm.redact import Redactor, redact_messages
 from assistant.pipeline import Deps, DraftRequest, draft_reply, prompt_messages, retrieve
-from assistant.redact import Redactor, redact_messages
 from tests.fakellm import FakeLLM
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

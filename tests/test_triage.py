@@ -10,10 +10,10 @@ import pytest
 
 from assistant import triage as triage_module
 from assistant.errors import InputError
+from assistant.evals.triage import evaluate_triage, load_cases, polarity
 from assistant.models import SITUATIONS
 from assistant.text import detect_language
 from assistant.triage import detect_situations, is_spam, sentiment, triage
-from assistant.triage_eval import evaluate_triage, load_cases, polarity
 
 EVALS = Path(__file__).resolve().parent.parent / "evals"
 
