@@ -29,8 +29,11 @@ class BuildWithShippedFiles(build_py):
     """``build_py`` that also copies the shipped folders into the built package."""
 
     def run(self) -> None:
+        editable = getattr(self, "editable_mode", False)
+        if not editable:  # modules moved or removed since an earlier build must not ship
+            shutil.rmtree(Path(self.build_lib) / "assistant", ignore_errors=True)
         super().run()
-        if getattr(self, "editable_mode", False):
+        if editable:
             return
         target = Path(self.build_lib) / "assistant" / "shipped"
         for folder, patterns in SHIPPED.items():

@@ -171,6 +171,8 @@ class Generation(BaseModel):
     """One line per failed attempt before this answer (retries and fallbacks)."""
     redactions: int = 0
     """How many personal values were replaced by placeholders before the model saw the text."""
+    cached: bool = False
+    """True when the answer came from a response cache instead of a model call."""
 
 
 class Draft(BaseModel):

@@ -1,7 +1,10 @@
 """The pipeline: triage → retrieve → compose prompt → generate → check → (regenerate once) → record.
 
-``draft_reply`` is the one entry point the UI, the CLI, the bulk runner and the eval runner
-share. Dependencies (settings, records store, knowledge base, clock) come in through
+``draft_reply`` drafts and records one reply (the workspace, the CLI, the API). The drafting
+core under it, :func:`generate_and_check` (and :func:`agenerate_and_check` for the bulk and
+eval runners, which draft many at once), is the one place that runs generate → check →
+regenerate on errors; the model is any :class:`assistant.llm.drafters.DraftModel` (a litellm
+model, the offline drafter, a mock), so no caller branches on which one answers. Dependencies (settings, records store, knowledge base, clock) come in through
 :class:`Deps`; every step is a function of plain data, and every draft is stored before
 the model is called and updated after, with a trace that explains it.
 """
@@ -9,7 +12,7 @@ the model is called and updated after, with a trace that explains it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -28,6 +31,8 @@ from assistant.models import (
 
 if TYPE_CHECKING:
     from assistant.knowledge import KnowledgeBase
+    from assistant.llm.drafters import DraftModel, Prompt
+    from assistant.llm.offline import OfflineRequest
     from assistant.store import Store
 
 DRAFT_TEMPLATE = "draft_reply"
@@ -66,6 +71,15 @@ class DraftRequest:
     pinned: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     author: str | None = None
+
+
+@dataclass
+class Grounding:
+    """What a draft is grounded in: the triage, the customer's history and the sources."""
+
+    triage: Triage
+    context: CustomerContext | None
+    sources: list[SearchHit]
 
 
 def validate(req: DraftRequest) -> None:
@@ -182,33 +196,144 @@ def prompt_messages(
     return f"{name}@{version}", messages
 
 
-def generate_offline(
-    deps: Deps,
-    req: DraftRequest,
-    tri: Triage,
-    ctx: CustomerContext | None,
-    sources: list[SearchHit],
-) -> Generation:
-    """The template drafter: the longest variant that fits the channel."""
-    from assistant import playbook
-    from assistant.llm import offline
+def offline_request(deps: Deps, req: DraftRequest, g: Grounding) -> OfflineRequest:
+    """The structured request the template drafter composes from."""
+    from assistant.llm.offline import OfflineRequest
 
-    agent, company = _names(deps.settings, tri.language)
-    limit = playbook.channel_limit(req.channel)
-    request = offline.OfflineRequest(
+    agent, company = _names(deps.settings, g.triage.language)
+    return OfflineRequest(
         message=req.message,
-        language=tri.language,
+        language=g.triage.language,
         channel=req.channel,
-        situations=tri.situations,
-        sources=sources,
-        customer=ctx.customer if ctx else None,
-        overdue=ctx.overdue_promises if ctx else [],
+        situations=g.triage.situations,
+        sources=g.sources,
+        customer=g.context.customer if g.context else None,
+        overdue=g.context.overdue_promises if g.context else [],
         agent_name=agent,
         company=company,
         today=deps.clock().date(),
     )
+
+
+def prompt_for(
+    deps: Deps, model: DraftModel, req: DraftRequest, g: Grounding, feedback: list[Finding]
+) -> Prompt:
+    """What ``model`` is given for one attempt: rendered messages, or the structured request."""
+    from assistant import playbook
+    from assistant.llm.drafters import OFFLINE_TEMPLATE, Prompt
+
+    if model.renders_prompt:
+        ref, messages = prompt_messages(deps, req, g.triage, g.context, g.sources, feedback)
+        return Prompt(ref, req.channel, messages=messages)
+    limit = playbook.channel_limit(req.channel)
     fits = (lambda text: playbook.count_chars(text, req.channel) <= limit) if limit else None
-    return offline.compose(request, fits)
+    return Prompt(OFFLINE_TEMPLATE, req.channel, request=offline_request(deps, req, g), fits=fits)
+
+
+def new_trace(req: DraftRequest, g: Grounding) -> dict[str, Any]:
+    """The start of a draft's trace: what it was grounded in."""
+    return {
+        "triage": g.triage.model_dump(),
+        "retrieved": [{"doc_id": s.doc_id, "score": s.score} for s in g.sources],
+        "customer": req.customer_id,
+        "style": req.style,
+        "attempts": [],
+    }
+
+
+def _attempts(
+    deps: Deps,
+    model: DraftModel,
+    req: DraftRequest,
+    g: Grounding,
+    trace: dict[str, Any],
+    regenerate: bool,
+) -> Generator[Prompt, Generation, Draft]:
+    """The drafting core: yields each prompt, receives the model's answer, checks it; when the
+    checker finds errors and the model can learn from them, asks once more with them."""
+    from assistant import llm
+
+    feedback: list[Finding] = []
+    for attempt in (1, 2):
+        prompt = prompt_for(deps, model, req, g, feedback)
+        gen = yield prompt
+        system = prompt.messages[0]["content"] if prompt.messages else None
+        result = run_checks(deps, gen.text, req, g.triage, g.context, system)
+        trace["attempts"].append(
+            {
+                "output": gen.text,
+                "findings": [f.model_dump() for f in result.findings],
+                "model": gen.model,
+            }
+        )
+        if result.ok or not (regenerate and model.learns_from_feedback) or attempt == 2:
+            break
+        feedback = result.errors
+    trace.update(
+        template=prompt.template, messages=llm.messages_for_record(prompt.messages, deps.settings)
+    )
+    return Draft(
+        draft=gen.text,
+        language=g.triage.language,
+        situations=g.triage.situations,
+        sentiment=g.triage.sentiment,
+        urgency=g.triage.urgency,
+        channel=req.channel,
+        customer_id=req.customer_id,
+        sources=g.sources,
+        findings=result.findings,
+        model=gen.model,
+        prompt_version=prompt.template,
+        attempts=len(trace["attempts"]),
+        trace={**trace, "usage": gen.model_dump(exclude={"text"})},
+    )
+
+
+def generate_and_check(
+    deps: Deps,
+    model: DraftModel,
+    req: DraftRequest,
+    g: Grounding,
+    trace: dict[str, Any],
+    *,
+    on_token: Callable[[str], None] | None = None,
+    on_restart: Callable[[], None] | None = None,
+    regenerate: bool = True,
+) -> Draft:
+    """Generate → check → regenerate on errors, streaming to ``on_token``. Raises ModelError."""
+    steps = _attempts(deps, model, req, g, trace, regenerate)
+    prompt = next(steps)
+    while True:
+        gen = model.generate(prompt, on_token=on_token, on_restart=on_restart)
+        try:
+            prompt = steps.send(gen)
+        except StopIteration as done:
+            return done.value
+        if on_restart:  # the streamed first answer is replaced by the second
+            on_restart()
+
+
+async def agenerate_and_check(
+    deps: Deps,
+    model: DraftModel,
+    req: DraftRequest,
+    g: Grounding,
+    trace: dict[str, Any],
+    *,
+    call: Callable[[Prompt], Awaitable[Generation]] | None = None,
+    regenerate: bool = True,
+) -> Draft:
+    """The async form of :func:`generate_and_check` (bulk and eval runs); ``call`` asks the
+    model (default ``model.agenerate``), e.g. while holding a concurrency slot."""
+    ask = call or model.agenerate
+    steps = _attempts(deps, model, req, g, trace, regenerate)
+    prompt = next(steps)
+    while True:
+        gen = await ask(prompt)
+        try:
+            prompt = steps.send(gen)
+        except StopIteration as done:
+            return done.value
 
 
 def draft_reply(
@@ -218,114 +343,83 @@ def draft_reply(
     on_token: Callable[[str], None] | None = None,
     on_restart: Callable[[], None] | None = None,
     llm_extra: dict[str, Any] | None = None,
+    model: DraftModel | None = None,
 ) -> Draft:
     """Draft, check and record a reply. Raises InputError (bad request) or ModelError (model failed).
 
     The record is created before the model is called; a model failure leaves it ``failed``
     with the error, and the raised ModelError carries its id. ``on_restart`` is called when
     streamed text must be discarded (a cut stream retried, or a regeneration after findings).
+    ``model`` defaults to the one the settings name (``llm_extra`` goes to litellm).
     """
-    validate(req)
-    started = time.perf_counter()
-    from assistant import history, triage
+    from assistant.llm.drafters import model_for
 
-    if req.customer_id and history.get_customer(deps.store, req.customer_id) is None:
-        raise InputError(f"unknown customer {req.customer_id!r}", where="customer")
-    tri = triage.triage(req.message)
-    ctx = customer_context(deps, req)
-    sources = retrieve(deps, req, tri.language)
-    draft_id = deps.store.create_draft(
-        customer_id=req.customer_id,
-        conversation_id=req.conversation_id,
-        channel=req.channel,
-        message=req.message,
-        language=tri.language,
-        situations=tri.situations,
-        sentiment=tri.sentiment,
-        urgency=tri.urgency,
-        model=deps.settings.model,
-        sources=[s.model_dump() for s in sources],
-    )
-    trace: dict[str, Any] = {
-        "triage": tri.model_dump(),
-        "retrieved": [{"doc_id": s.doc_id, "score": s.score} for s in sources],
-        "customer": req.customer_id,
-        "style": req.style,
-        "attempts": [],
-    }
+    started = time.perf_counter()
+    g = ground(deps, req)
+    draft_id = _create_record(deps, req, g)
+    trace = new_trace(req, g)
     deps.store.update_draft(draft_id, status="generating")
     try:
-        streams = (on_token, on_restart)
-        draft = _generate_and_check(deps, req, tri, ctx, sources, trace, streams, llm_extra or {})
+        draft = generate_and_check(
+            deps,
+            model or model_for(deps.settings, **(llm_extra or {})),
+            req,
+            g,
+            trace,
+            on_token=on_token,
+            on_restart=on_restart,
+        )
     except ModelError as exc:
         trace["error"] = str(exc)
         deps.store.update_draft(draft_id, status="failed", error=str(exc), trace=trace)
         deps.store.record_event("draft.failed", draft_id=draft_id, payload={"error": str(exc)})
         raise ModelError(str(exc), draft_id=draft_id) from None
-    trace["pipeline_ms"] = round((time.perf_counter() - started) * 1000, 1)
+    draft.trace["pipeline_ms"] = round((time.perf_counter() - started) * 1000, 1)
     draft.id = draft_id
-    draft.customer_id = req.customer_id
-    draft.sentiment, draft.urgency = tri.sentiment, tri.urgency
     _save(deps, draft)
     return draft
 
 
-def _generate_and_check(
-    deps: Deps,
-    req: DraftRequest,
-    tri: Triage,
-    ctx: CustomerContext | None,
-    sources: list[SearchHit],
-    trace: dict[str, Any],
-    streams: tuple[Callable[[str], None] | None, Callable[[], None] | None],
-    llm_extra: dict[str, Any],
-) -> Draft:
-    """Generate; if the checker finds errors, feed them back to the model once."""
-    from assistant import llm
+def ground(deps: Deps, req: DraftRequest, tri: Triage | None = None) -> Grounding:
+    """Validate the request, then triage it (unless ``tri`` is given), read the customer's
+    history and retrieve the sources."""
+    from assistant import history, triage
 
-    feedback: list[Finding] = []
-    messages: list[dict[str, str]] = []
-    ref = "offline_reply@v1"
-    gen: Generation | None = None
-    result = CheckResult()
-    on_token, on_restart = streams
-    for attempt in (1, 2):
-        if attempt == 2 and on_restart:
-            on_restart()
-        if deps.settings.is_offline:
-            gen = generate_offline(deps, req, tri, ctx, sources)
-            if on_token:
-                on_token(gen.text)
-        else:
-            ref, messages = prompt_messages(deps, req, tri, ctx, sources, feedback)
-            gen = llm.complete(
-                messages, deps.settings, on_token=on_token, on_restart=on_restart, **llm_extra
-            )
-        system = messages[0]["content"] if messages else None
-        result = run_checks(deps, gen.text, req, tri, ctx, system)
-        trace["attempts"].append(
-            {
-                "output": gen.text,
-                "findings": [f.model_dump() for f in result.findings],
-                "model": gen.model,
-            }
-        )
-        if result.ok or deps.settings.is_offline or attempt == 2:
-            break
-        feedback = result.errors
-    assert gen is not None
-    trace.update(template=ref, messages=llm.messages_for_record(messages, deps.settings))
-    return Draft(
-        draft=gen.text,
-        language=tri.language,
-        situations=tri.situations,
+    validate(req)
+    if req.customer_id and history.get_customer(deps.store, req.customer_id) is None:
+        raise InputError(f"unknown customer {req.customer_id!r}", where="customer")
+    tri = tri or triage.triage(req.message)
+    return Grounding(tri, customer_context(deps, req), retrieve(deps, req, tri.language))
+
+
+def record_draft(deps: Deps, req: DraftRequest, draft: Draft) -> int:
+    """Store a draft made outside :func:`draft_reply` (a bulk or eval run); returns its id."""
+    tri = Triage.model_validate(
+        {
+            "language": draft.language,
+            "situations": draft.situations,
+            "sentiment": draft.sentiment,
+            "urgency": draft.urgency,
+        }
+    )
+    g = Grounding(tri, None, draft.sources)
+    draft.id = _create_record(deps, req, g)
+    _save(deps, draft)
+    return draft.id
+
+
+def _create_record(deps: Deps, req: DraftRequest, g: Grounding) -> int:
+    return deps.store.create_draft(
+        customer_id=req.customer_id,
+        conversation_id=req.conversation_id,
         channel=req.channel,
-        sources=sources,
-        findings=result.findings,
-        model=gen.model,
-        prompt_version=ref,
-        attempts=len(trace["attempts"]),
-        trace={**trace, "usage": gen.model_dump(exclude={"text"})},
+        message=req.message,
+        language=g.triage.language,
+        situations=g.triage.situations,
+        sentiment=g.triage.sentiment,
+        urgency=g.triage.urgency,
+        model=deps.settings.model,
+        sources=[s.model_dump() for s in g.sources],
     )
 
 
@@ -347,4 +441,3 @@ def _save(deps: Deps, draft: Draft) -> None:
         attempts=draft.attempts,
         trace=draft.trace,
     )
-    deps.store.record_event("draft.ready", draft_id=draft.id, payload={"model": draft.model})

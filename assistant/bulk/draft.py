@@ -1,4 +1,4 @@
-"""Drafting one bulk post: prompt, model call (or offline drafter), playbook check.
+"""Drafting bulk posts with the pipeline's drafting core (prompt, model call, playbook check).
 
 A :class:`Drafter` lives in one process and one event loop: the bulk runner's own (one
 process) or each worker's (:mod:`assistant.bulk.workers`). Only the model call holds one of
@@ -24,6 +24,7 @@ from assistant.models import Generation, Triage
 if TYPE_CHECKING:
     import numpy as np
 
+    from assistant.llm.drafters import DraftModel, Prompt
     from assistant.pipeline import Deps
 
 
@@ -78,13 +79,15 @@ class Drafter:
         self._slots: asyncio.Semaphore | None = None
         self.vectors: dict[str, Any] = {}
         self.kb: Any = deps.kb
-        self.known_urls: set[str] = set()
         self.settings = deps.settings.model_copy(
             update={
                 "max_retries": options.retries,
                 "request_timeout": options.timeout or deps.settings.request_timeout,
             }
         )
+        from assistant.llm.drafters import model_for
+
+        self.model: DraftModel = model_for(self.settings, **options.llm_extra)
 
     def warm(self) -> None:
         """Open the knowledge base and load what the first post would load (before the clock)."""
@@ -94,7 +97,6 @@ class Drafter:
         elif getattr(kb.embedder, "backend", "") == "embedded:use":
             self.kb = copy.copy(kb)
             self.kb.embedder = _PrefetchedEmbedder(kb.embedder, self.vectors)
-        self.known_urls = self.kb.known_urls()
         if not self.deps.settings.is_offline:
             from assistant import llm
 
@@ -102,7 +104,7 @@ class Drafter:
         from assistant.triage import triage
 
         tri = triage("오프라인 메모가 동기화되지 않아요", model=None)
-        self._check("불편을 드려 죄송합니다.", "x", "동기화가 안 돼요", tri, None)
+        self._check("불편을 드려 죄송합니다.", "x", "동기화가 안 돼요", tri)
 
     async def outcome(self, job: Job) -> dict[str, Any]:
         """The output fields of ``job``: ``status`` drafted (with the draft) or failed."""
@@ -119,85 +121,44 @@ class Drafter:
         return {**drafted, "status": "drafted", "reason": None}
 
     async def _draft(self, job: Job) -> dict[str, Any]:
-        from assistant.pipeline import DraftRequest
+        from assistant.pipeline import DraftRequest, agenerate_and_check, ground, new_trace
 
-        req = DraftRequest(message=job.text, channel=job.platform)
+        req = DraftRequest(message=job.text, channel=job.platform, author="bulk")
         deps = dataclasses.replace(self.deps, kb=self.kb)
-        tri = job.triage
-        system: str | None = None
-        if self.deps.settings.is_offline:
-            gen, sources = _offline(deps, req, tri)
-            ref = "offline_reply@v1"
-        else:
-            ref, messages, sources = _prompt(deps, req, tri, [])
-            gen = await self._call(messages)
-            system = messages[0]["content"] if messages else None
-        result = self._check(gen.text, req.channel, req.message, tri, system)
-        attempts = 1
-        if self.options.regenerate and not result.ok and not self.deps.settings.is_offline:
-            ref, messages, _ = _prompt(deps, req, tri, result.errors)
-            gen = await self._call(messages)
-            result = self._check(gen.text, req.channel, req.message, tri, system)
-            attempts = 2
+        g = ground(deps, req, job.triage)
+        draft = await agenerate_and_check(
+            deps,
+            self.model,
+            req,
+            g,
+            new_trace(req, g),
+            call=self._call,
+            regenerate=self.options.regenerate,
+        )
         return {
-            "draft": gen.text,
-            "findings": [f.model_dump(mode="json") for f in result.findings],
-            "model": gen.model,
-            "prompt_version": ref,
-            "sources": [s.url for s in sources],
-            "latency_ms": gen.latency_ms,
-            "attempts": attempts,
+            "draft": draft.draft,
+            "findings": [f.model_dump(mode="json") for f in draft.findings],
+            "model": draft.model,
+            "prompt_version": draft.prompt_version,
+            "sources": [s.url for s in draft.sources],
+            "latency_ms": draft.trace.get("usage", {}).get("latency_ms"),
+            "attempts": draft.attempts,
+            "_draft": draft.model_dump(mode="json"),
         }
 
-    def _check(self, text: str, channel: str, message: str, tri: Triage, system: str | None) -> Any:
-        from assistant import playbook
+    def _check(self, text: str, channel: str, message: str, tri: Triage) -> Any:
+        from assistant.pipeline import DraftRequest, run_checks
 
-        return playbook.check(
-            text,
-            channel=channel,
-            lang=tri.language,
-            customer_message=message,
-            known_urls=self.known_urls,
-            situations=tri.situations,
-            ui_lang=self.deps.settings.ui_language,
-            system_prompt=system,
-        )
+        req = DraftRequest(message=message, channel=channel)
+        return run_checks(self.deps, text, req, tri, None, None)
 
-    async def _call(self, messages: list[dict[str, str]]) -> Generation:
-        """One model call in one slot; :func:`assistant.llm.acomplete` retries rate limits,
-        server errors and timeouts with backoff (honouring ``Retry-After``) and falls back."""
-        from assistant import llm
-
+    async def _call(self, prompt: Prompt) -> Generation:
+        """One model call in one slot; the model client retries rate limits, server errors and
+        timeouts with backoff (honouring ``Retry-After``) and falls back."""
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.slots_n)
         async with self._slots:
-            return await llm.acomplete(messages, self.settings, **self.options.llm_extra)
-
-
-def _offline(deps: Deps, req: Any, tri: Triage) -> tuple[Generation, list[Any]]:
-    from assistant.pipeline import generate_offline, retrieve
-
-    sources = _retrieve(deps, req, tri, retrieve)
-    return generate_offline(deps, req, tri, None, sources), sources
-
-
-def _prompt(
-    deps: Deps, req: Any, tri: Triage, feedback: list[Any]
-) -> tuple[str, list[dict[str, str]], list[Any]]:
-    from assistant.pipeline import prompt_messages, retrieve
-
-    sources = _retrieve(deps, req, tri, retrieve)
-    ref, messages = prompt_messages(deps, req, tri, None, sources, feedback)
-    return ref, messages, sources
-
-
-def _retrieve(deps: Deps, req: Any, tri: Triage, retrieve: Any) -> list[Any]:
-    from assistant.errors import InputError
-
-    try:
-        return list(retrieve(deps, req, tri.language))
-    except InputError:  # no knowledge base yet: draft without sources
-        return []
+            return await self.model.agenerate(prompt)
 
 
 async def draft_here(

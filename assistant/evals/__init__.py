@@ -95,13 +95,6 @@ def eval_deps(settings: Settings, today: date = EVAL_TODAY) -> Deps:
     return Deps(settings=own, store=store, kb=kb, clock=lambda: moment)
 
 
-def litellm_model(model: str) -> str:
-    """The litellm model string for a variant model (``mock/x`` → an OpenAI-shaped name)."""
-    from assistant.llm.mock import is_mock
-
-    return "openai/mock-" + model.split("/", 1)[1] if is_mock(model) else model
-
-
 def run_suites(
     suites: list[Suite],
     variants: list[Variant],
@@ -153,18 +146,9 @@ def _request(case: Case, variant: Variant) -> DraftRequest:
 
 
 def _variant_deps(deps: Deps, variant: Variant) -> Deps:
-    model = litellm_model(variant.model)
-    return dataclasses.replace(deps, settings=deps.settings.model_copy(update={"model": model}))
-
-
-def _rendered(deps: Deps, req: DraftRequest) -> list[dict[str, str]]:
-    """The messages the pipeline will send for this request (first attempt)."""
-    from assistant import pipeline, triage
-
-    tri = triage.triage(req.message)
-    ctx = pipeline.customer_context(deps, req)
-    sources = pipeline.retrieve(deps, req, tri.language)
-    return pipeline.prompt_messages(deps, req, tri, ctx, sources, [])[1]
+    return dataclasses.replace(
+        deps, settings=deps.settings.model_copy(update={"model": variant.model})
+    )
 
 
 def _run_drafts(
@@ -175,87 +159,75 @@ def _run_drafts(
     stats: Stats,
     concurrency: int,
 ) -> list[dict[str, Any]]:
-    """Render every prompt, call the models for cache misses concurrently, then draft."""
-    plan: list[tuple[Case, Variant, Deps, str | None]] = []
-    misses: dict[str, tuple[str, list[dict[str, str]], Deps, str]] = {}
-    for variant in variants:
-        vdeps = _variant_deps(deps, variant)
-        for case in suite.cases:
-            key = None
-            if variant.model != "offline":
-                messages = _rendered(vdeps, _request(case, variant))
-                key = cache.key(
-                    variant.model, messages, {"temperature": vdeps.settings.temperature}
-                )
-                if cache.get(key) is None:
-                    misses[key] = (variant.model, messages, vdeps, case.channel)
-                else:
-                    stats.cache_hits += 1
-            plan.append((case, variant, vdeps, key))
-    errors = asyncio.run(_call_models(misses, cache, stats, concurrency)) if misses else {}
-    rows = []
-    for case, variant, vdeps, key in plan:
-        output = _draft(case, variant, vdeps, cache, key, errors)
-        rows.append(_row(suite, case, variant.id, output, deps, cache, stats))
-    return rows
+    """Draft every case for every variant with the pipeline's drafting core; at most
+    ``concurrency`` model calls in flight, answers already in the cache served from it."""
+    return asyncio.run(_adraft_all(suite, variants, deps, cache, stats, concurrency))
 
 
-async def _call_models(
-    misses: dict[str, tuple[str, list[dict[str, str]], Deps, str]],
+async def _adraft_all(
+    suite: Suite,
+    variants: list[Variant],
+    deps: Deps,
     cache: ResponseCache,
     stats: Stats,
     concurrency: int,
-) -> dict[str, str]:
-    """Ask each model once per distinct prompt; failures come back as ``{key: error}``."""
-    from assistant import llm
-    from assistant.llm.mock import is_mock, mock_reply
+) -> list[dict[str, Any]]:
+    from assistant.llm.drafters import CachedModel, model_for
 
     gate = asyncio.Semaphore(max(1, concurrency))
-    errors: dict[str, str] = {}
-
-    async def one(
-        key: str, model: str, messages: list[dict[str, str]], deps: Deps, ch: str
-    ) -> None:
-        extra = {"mock_response": mock_reply(messages, ch)} if is_mock(model) else {}
-        async with gate:
-            try:
-                gen = await llm.acomplete(messages, deps.settings, **extra)
-            except ModelError as exc:
-                errors[key] = str(exc)
-                return
-        stats.model_calls += 1
-        cache.put(key, model, gen.text, gen.model_dump(exclude={"text"}))
-
-    await asyncio.gather(*(one(k, *v) for k, v in misses.items()))
-    return errors
+    work = []
+    models = []
+    for variant in variants:
+        vdeps = _variant_deps(deps, variant)
+        model = CachedModel(model_for(vdeps.settings), cache, vdeps.settings.temperature)
+        models.append(model)
+        work += [_adraft(case, variant, vdeps, model, gate) for case in suite.cases]
+    outputs = await asyncio.gather(*work)
+    stats.model_calls += sum(m.calls for m in models)
+    stats.cache_hits += sum(m.hits for m in models)
+    cases = [(c, v) for v in variants for c in suite.cases]
+    return [
+        _row(suite, case, variant.id, out, deps, cache, stats)
+        for (case, variant), out in zip(cases, outputs, strict=True)
+    ]
 
 
-def _draft(
-    case: Case,
-    variant: Variant,
-    deps: Deps,
-    cache: ResponseCache,
-    key: str | None,
-    errors: dict[str, str],
+async def _adraft(
+    case: Case, variant: Variant, deps: Deps, model: Any, gate: asyncio.Semaphore
 ) -> Output:
-    from assistant.pipeline import draft_reply
+    """One case × variant: the model's first answer to the prompt, checked and recorded."""
+    from assistant.pipeline import agenerate_and_check, ground, new_trace, record_draft
 
     out = Output(channel=case.channel, model=variant.model, prompt=variant.prompt)
-    cached = cache.get(key) if key else None
-    if key and cached is None:
-        out.error = errors.get(key, "no answer from the model")
-        return out
-    extra = {"mock_response": cached[0]} if cached else None
+    req = _request(case, variant)
+
+    async def call(prompt: Any) -> Any:
+        async with gate:
+            return await model.inner.agenerate(prompt)
+
     try:
-        draft = draft_reply(deps, _request(case, variant), llm_extra=extra)
+        g = ground(deps, req)
+        draft = await agenerate_and_check(
+            deps,
+            model,
+            req,
+            g,
+            new_trace(req, g),
+            call=lambda prompt: model.agenerate_with(prompt, call),
+            regenerate=False,
+        )
     except (ModelError, InputError) as exc:
         out.error = str(exc)
         return out
-    usage = cached[1] if cached else {"latency_ms": 0.0, "cost_usd": 0.0}
+    record_draft(deps, req, draft)
+    usage = draft.trace.get("usage", {})
     out.text, out.language, out.situations = draft.draft, draft.language, draft.situations
     out.rules = [f.rule for f in draft.findings]
     out.retrieved = [s.doc_id for s in draft.sources]
-    out.usage, out.cached, out.prompt = usage, bool(cached), draft.prompt_version
+    out.cached, out.prompt = bool(usage.get("cached")), draft.prompt_version
+    out.usage = {k: v for k, v in usage.items() if k != "cached"}
+    if variant.model == "offline":
+        out.usage = {"latency_ms": 0.0, "cost_usd": 0.0}
     return out
 
 

@@ -67,6 +67,7 @@ class _Index:
     row: dict[str, int]
     translations: dict[str, dict[str, str]]
     first_row: dict[str, int]
+    urls: set[str] | None = None
 
 
 def default_knowledge_dir() -> Path:
@@ -254,8 +255,15 @@ class KnowledgeBase:
         return out
 
     def known_urls(self) -> set[str]:
-        """Every article URL in the knowledge base (for checking links in drafts)."""
-        return {str(d["url"]) for d in self.documents() if d["url"]}
+        """Every article URL in the knowledge base (for checking links in drafts); read once
+        per loaded index (every draft's check asks)."""
+        try:
+            index = self._load()
+        except InputError:
+            return set()
+        if index.urls is None:
+            index.urls = {str(d["url"]) for d in index.docs.values() if d.get("url")}
+        return set(index.urls)
 
     def get(self, doc_id: str) -> SearchHit | None:
         """One document as a hit (its first chunk as snippet), e.g. a source an agent pinned."""
