@@ -31,6 +31,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     create_engine,
     event,
     insert,
@@ -241,6 +242,36 @@ events = Table(
     Column("payload", JSON),
 )
 
+bulk_runs = Table(
+    "bulk_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", Text, nullable=False, unique=True),
+    Column("input", Text, nullable=False, default=""),
+    Column("model", String(200)),
+    Column("issues", JSON),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+"""One bulk run: ``name`` is what identifies it for a rerun (its output path)."""
+
+bulk_posts = Table(
+    "bulk_posts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("bulk_runs.id"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("line", Integer),
+    Column("status", String(20), nullable=False),
+    Column("draft_id", Integer, ForeignKey("drafts.id")),
+    Column("record", JSON, nullable=False),
+    Column("edited_text", Text),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("run_id", "key", name="uq_bulk_posts_run_key"),
+)
+"""One post of a run: its output record (status drafted/skipped/invalid/failed), the draft it
+got (reviewed through the drafts' one review path) and an edit saved but not yet decided."""
+
 
 def _create(*tables: Table) -> Callable[[Connection], None]:
     def apply(conn: Connection) -> None:
@@ -254,6 +285,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("m002_drafts", _create(drafts)),
     ("m003_decisions_outbox", _create(decisions, outbox)),
     ("m004_events", _create(events)),
+    ("m005_bulk_runs", _create(bulk_runs, bulk_posts)),
 ]
 """Named migrations in the order they apply. Append only: a new schema change is a new entry
 (``ALTER TABLE ... ADD COLUMN`` through ``conn.execute``), and the table definitions above show

@@ -1,4 +1,7 @@
-"""Bulk review: open a run of social-post drafts, filter, edit, approve or reject many, export."""
+"""Bulk review: open a run of social-post drafts, filter, edit, approve or reject many, export.
+
+Decisions go through the same review path as the workspace (re-check, error findings block
+approval unless an override reason is given, audited, in the Outbox and Analytics)."""
 
 from __future__ import annotations
 
@@ -22,23 +25,23 @@ from assistant.ui import (
 EDITABLE = ("select", "reply")
 
 
-def upload_box(folder: Path) -> None:
-    with st.expander(tr("bulk_upload"), expanded=not br.list_runs(folder.parent)):
+def upload_box(has_runs: bool) -> None:
+    with st.expander(tr("bulk_upload"), expanded=not has_runs):
         file = st.file_uploader(tr("bulk_upload"), type=["csv", "jsonl"], key="bulk_file")
         if file is not None and st.button(tr("bulk_start"), key="bulk_start"):
             try:
                 with st.spinner(tr("bulk_running")):
-                    out, summary = br.start_run(get_deps(), file.name, file.getvalue())
+                    run_id, summary = br.start_run(get_deps(), file.name, file.getvalue())
             except InputError as exc:
                 st.error(str(exc))
                 return
             flash("success", tr("bulk_started", **summary["by_status"]))
-            st.session_state["bulk_run"] = out.name
+            st.session_state["bulk_run"] = run_id
             st.rerun()
 
 
-def show_summary(run: Path) -> None:
-    summary = br.summary_of(run)
+def show_summary(run_id: int) -> None:
+    summary = br.summary_of(get_deps().store, run_id)
     cols = st.columns(4)
     for col, (name, count) in zip(cols, summary["by_status"].items(), strict=False):
         col.metric(tr("bulk_status") + f" · {name}", count)
@@ -65,15 +68,15 @@ def filters(records: list[dict[str, Any]]) -> br.Filters:
     )
 
 
-def review_table(run: Path, shown: list[dict[str, Any]], total: int) -> None:
+def review_table(run_id: int, shown: list[dict[str, Any]], total: int) -> None:
     st.caption(tr("bulk_shown", shown=len(shown), total=total))
     rows = br.table_rows(shown)
     if st.checkbox(tr("bulk_select_all"), key="bulk_select_all"):
         for r in rows:
-            r["select"] = r["status"] == "drafted"
+            r["select"] = r["status"] == "drafted" and r["decision"] == "pending"
     edited = st.data_editor(
         rows,
-        key=f"bulk_table_{run.name}",
+        key=f"bulk_table_{run_id}",
         use_container_width=True,
         hide_index=True,
         disabled=[c for c in (rows[0] if rows else {}) if c not in EDITABLE],
@@ -89,32 +92,46 @@ def review_table(run: Path, shown: list[dict[str, Any]], total: int) -> None:
     keys = br.selected(after)
     if edits:
         st.caption(tr("bulk_unsaved", n=len(edits)))
-    reviewer = st.session_state.get("reviewer", "")
+    reviewer = str(st.session_state.get("reviewer") or "").strip()
+    override = st.text_input(tr("bulk_override"), key="bulk_override")
+    if not reviewer:
+        st.caption(tr("bulk_need_reviewer"))
     a, b, c = st.columns(3)
-    if a.button(tr("bulk_approve"), key="bulk_approve", type="primary"):
-        decide(run, keys, "approved", edits, reviewer)
-    if b.button(tr("bulk_reject"), key="bulk_reject"):
-        decide(run, keys, "rejected", edits, reviewer)
+    if a.button(tr("bulk_approve"), key="bulk_approve", type="primary", disabled=not reviewer):
+        decide(run_id, keys, "approved", edits, reviewer, override)
+    if b.button(tr("bulk_reject"), key="bulk_reject", disabled=not reviewer):
+        decide(run_id, keys, "rejected", edits, reviewer, override)
     if c.button(tr("bulk_save"), key="bulk_save"):
-        flash("success", tr("bulk_saved", n=br.save_edits(run, edits, reviewer=reviewer)))
+        flash("success", tr("bulk_saved", n=br.save_edits(get_deps().store, run_id, edits)))
         st.rerun()
 
 
-def decide(run: Path, keys: list[str], decision: str, edits: dict[str, str], who: str) -> None:
+def decide(
+    run_id: int, keys: list[str], decision: str, edits: dict[str, str], who: str, override: str
+) -> None:
     if not keys:
         flash("warning", tr("bulk_none_selected"))
+        st.rerun()
+    done = br.decide(
+        get_deps(), run_id, keys, decision, reviewer=who, edits=edits,
+        override_reason=override or None,
+    )  # fmt: skip
+    if done.blocked:
+        flash("warning", tr("bulk_blocked", n=len(done.blocked), keys=", ".join(done.blocked)))
+    elif done.conflicts:
+        flash("warning", tr("bulk_conflicts", n=len(done.conflicts)))
     else:
-        n = br.decide(run, keys, decision, edits=edits, reviewer=who)
-        flash("success", tr("bulk_" + decision, n=n))
+        flash("success", tr("bulk_" + decision, n=done.done))
     st.rerun()
 
 
-def export_buttons(run: Path) -> None:
+def export_buttons(run_id: int, stem: str) -> None:
+    store = get_deps().store
     st.subheader(tr("bulk_export"))
     left, right = st.columns(2)
-    left.download_button("CSV", br.export(run, "csv"), f"{run.stem}-approved.csv", "text/csv",
-                         key="bulk_export_csv")  # fmt: skip
-    right.download_button("JSONL", br.export(run, "jsonl"), f"{run.stem}-approved.jsonl",
+    left.download_button("CSV", br.export(store, run_id, "csv"), f"{stem}-approved.csv",
+                         "text/csv", key="bulk_export_csv")  # fmt: skip
+    right.download_button("JSONL", br.export(store, run_id, "jsonl"), f"{stem}-approved.jsonl",
                           "application/jsonl", key="bulk_export_jsonl")  # fmt: skip
 
 
@@ -122,23 +139,25 @@ def main() -> None:
     st.set_page_config(page_title="Haru Notes · bulk review", layout="wide")
     init_state()
     sidebar_language()
-    folder = get_deps().settings.data_dir / "bulk"
+    st.sidebar.text_input(tr("reviewer"), key="reviewer")
+    deps = get_deps()
     st.title(tr("bulk_title"))
     show_flash()
-    upload_box(folder / "uploads")
-    runs = br.list_runs(folder.parent)
+    runs = br.list_runs(deps.store)
+    upload_box(bool(runs))
     if not runs:
-        st.info(tr("bulk_no_runs", folder=folder))
+        st.info(tr("bulk_no_runs", folder=deps.settings.data_dir / "bulk"))
         return
-    names = [r.name for r in runs]
+    ids = [int(r["id"]) for r in runs]
+    names = {int(r["id"]): Path(str(r["name"])).name for r in runs}
     wanted = st.session_state.get("bulk_run")
-    index = names.index(wanted) if wanted in names else 0
-    run = runs[names.index(st.selectbox(tr("bulk_pick_run"), names, index=index))]
-    show_summary(run)
-    records = br.load_run(run)
+    index = ids.index(wanted) if wanted in ids else 0
+    run_id = st.selectbox(tr("bulk_pick_run"), ids, index=index, format_func=names.__getitem__)
+    show_summary(run_id)
+    records = br.load_run(deps.store, run_id)
     st.caption(tr("bulk_counts", **br.review_counts(records)))
-    review_table(run, br.apply_filters(records, filters(records)), len(records))
-    export_buttons(run)
+    review_table(run_id, br.apply_filters(records, filters(records)), len(records))
+    export_buttons(run_id, Path(names[run_id]).stem)
 
 
 main()

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from assistant.bulk import BulkOptions, run_bulk
-from assistant.bulk.io import decisions_path
 from assistant.config import load_settings
 from assistant.pipeline import Deps
 from tests.browser import screenshot, streamlit_page, wait_app_idle
@@ -41,7 +40,6 @@ def _pick(page: object, label: str, option: str) -> None:
 
 def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
     env = {"ASSISTANT_DATA_DIR": str(bulk_data), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    run = bulk_data / "bulk" / "demo.jsonl"
     with streamlit_page("app.py", env, viewport=(1500, 1400)) as (page, base_url):
         page.goto(f"{base_url}/Bulk_review")
         wait_app_idle(page)
@@ -74,6 +72,9 @@ def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
         wait_app_idle(page)
         screenshot(page, "bulk_edited")
 
+        page.get_by_label("상담원 이름").fill("서지우")
+        page.keyboard.press("Enter")
+        wait_app_idle(page)
         page.get_by_text("표시된 초안 모두 선택").first.click()
         wait_app_idle(page)
         page.get_by_role("button", name="선택 승인").click()
@@ -92,4 +93,11 @@ def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
     assert len(rows) == shown == len(lines)
     assert {json.loads(line)["id"] for line in lines} == {r["id"] for r in rows}
     assert any(r["reply"] == EDITED and r["edited"] == "True" for r in rows)
-    assert decisions_path(run).exists()
+    # The decisions went through the review path: audited with the reviewer, in the outbox.
+    from assistant import review
+
+    deps = Deps.from_settings(load_settings(data_dir=bulk_data))
+    queued = review.outbox(deps.store)
+    assert len(queued) == shown and {q.reviewer for q in queued} == {"서지우"}
+    assert EDITED in {q.text for q in queued}
+    assert len(deps.store.list_events(kind="draft.approved")) == shown

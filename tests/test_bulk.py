@@ -253,6 +253,32 @@ def _small_file(tmp_path: Path, n: int = 8) -> Path:
     return path
 
 
+def _crash(deps: Deps, out: Path, keep: int, torn: int) -> str:
+    """What a run killed while writing post ``keep + 1`` leaves: the first ``keep`` posts in the
+    store and in OUT, and part of the next line in OUT. Returns the kept lines."""
+    from sqlalchemy import delete
+
+    from assistant import store as tables
+    from assistant.bulk import runs
+
+    lines = out.read_text("utf-8").splitlines(keepends=True)
+    kept = [json.loads(line)["key"] for line in lines[:keep]]
+    run_id = runs.find_run(deps.store, str(out.resolve()))
+    p = tables.bulk_posts
+    with deps.store.transaction() as conn:
+        conn.execute(delete(p).where(p.c.run_id == run_id, p.c.key.not_in(kept)))
+    out.write_text("".join(lines[:keep]) + lines[keep][:torn], "utf-8")
+    return "".join(lines[:keep])
+
+
+def _linked_drafts(deps: Deps, out: Path) -> list[int]:
+    from assistant.bulk import runs
+
+    run_id = runs.find_run(deps.store, str(out.resolve()))
+    assert run_id is not None
+    return [r["draft_id"] for r in runs.records(deps.store, run_id) if r["status"] == "drafted"]
+
+
 def test_resume_after_a_crash_drafts_nothing_twice(tmp_path: Path) -> None:
     posts = _small_file(tmp_path)
     out = tmp_path / "out.jsonl"
@@ -261,10 +287,7 @@ def test_resume_after_a_crash_drafts_nothing_twice(tmp_path: Path) -> None:
         opts = BulkOptions(concurrency=3, llm_extra={"api_key": "test-key"}, **FAST)
         run_bulk(deps, posts, out, opts)
         assert len(fake.requests) == 8
-        lines = out.read_text("utf-8").splitlines(keepends=True)
-        # A crash after three posts, in the middle of writing the fourth line.
-        out.write_text("".join(lines[:3]) + lines[3][: len(lines[3]) // 2], "utf-8")
-        kept = "".join(lines[:3])
+        kept = _crash(deps, out, keep=3, torn=40)
         result = run_bulk(deps, posts, out, opts)
         assert len(fake.requests) == 8 + 5  # only the five missing posts were drafted again
     text = out.read_text("utf-8")
@@ -273,6 +296,23 @@ def test_resume_after_a_crash_drafts_nothing_twice(tmp_path: Path) -> None:
     assert sorted(keys) == sorted(f"s{i}" for i in range(8))  # each once, torn line gone
     assert result.processed == 5 and result.resumed == 3
     assert result.summary["by_status"]["drafted"] == 8
+    drafts = _linked_drafts(deps, out)
+    assert len(drafts) == 8 and len(set(drafts)) == 8
+    assert all((deps.store.get_draft(d) or {}).get("status") == "ready" for d in drafts)
+
+
+def test_a_post_in_the_store_but_not_yet_in_out_is_written_on_rerun(tmp_path: Path) -> None:
+    """A crash between storing a post and appending its line: the rerun writes the line."""
+    posts = _small_file(tmp_path, n=4)
+    out = tmp_path / "out.jsonl"
+    deps = _deps(tmp_path / "d")
+    run_bulk(deps, posts, out, BulkOptions())
+    lines = out.read_text("utf-8").splitlines(keepends=True)
+    out.write_text("".join(lines[:2]), "utf-8")
+    result = run_bulk(deps, posts, out, BulkOptions())
+    assert result.processed == 0
+    keys = sorted(json.loads(line)["key"] for line in out.read_text("utf-8").splitlines())
+    assert keys == [f"s{i}" for i in range(4)]
 
 
 def test_rerun_of_a_finished_run_does_nothing(demo_run: tuple[Path, Any], tmp_path: Path) -> None:
@@ -295,8 +335,7 @@ def test_workers_draft_every_post_once_and_resume_after_a_crash(tmp_path: Path) 
         first = run_bulk(deps, posts, out, opts)
         assert first.summary["run"]["workers"] == 2
         assert len(fake.requests) == 12
-        lines = out.read_text("utf-8").splitlines(keepends=True)
-        out.write_text("".join(lines[:5]) + lines[5][:20], "utf-8")  # killed mid-line
+        _crash(deps, out, keep=5, torn=20)  # killed mid-line
         again = run_bulk(deps, posts, out, opts)
         assert len(fake.requests) == 12 + 7
     keys = [json.loads(line)["key"] for line in out.read_text("utf-8").splitlines()]
@@ -415,28 +454,72 @@ def test_summary_counts(demo_run: tuple[Path, Any]) -> None:
     )
 
 
-def test_review_decisions_and_export(demo_run: tuple[Path, Any], tmp_path: Path) -> None:
-    run = tmp_path / "bulk" / "r.jsonl"
-    run.parent.mkdir()
-    run.write_bytes(demo_run[0].read_bytes())
-    records = load_run(run)
+@pytest.fixture
+def reviewed(demo_run: tuple[Path, Any], tmp_path: Path) -> tuple[Deps, int]:
+    """The demo run imported into a fresh data dir (from its output file: nothing redrafted)."""
+    from assistant.bulk import runs
+
+    out = tmp_path / "bulk" / "r.jsonl"
+    out.parent.mkdir()
+    out.write_bytes(demo_run[0].read_bytes())
+    deps = _deps(tmp_path / "data")
+    assert run_bulk(deps, DEMO, out, BulkOptions()).processed == 0
+    run_id = runs.find_run(deps.store, str(out.resolve()))
+    assert run_id is not None
+    return deps, run_id
+
+
+def test_review_decisions_and_export(reviewed: tuple[Deps, int]) -> None:
+    deps, run = reviewed
+    records = load_run(deps.store, run)
     sync = apply_filters(records, Filters(clusters=[records[0]["cluster"] or "c1"]))
     assert sync and all(r["cluster"] == sync[0]["cluster"] for r in sync)
     x_only = apply_filters(records, Filters(platforms=["x"], situations=["S6"]))
     assert x_only and all(r["platform"] == "x" and "S6" in r["situations"] for r in x_only)
     keys = [r["key"] for r in sync]
-    assert decide(run, keys, "approved") == len(keys)
-    assert decide(run, ["p013"], "approved") == 0  # spam has no draft to approve
-    save_edits(run, {keys[0]: "고객님, 불편을 드려 죄송합니다. DM으로 알려 주세요."})
-    decide(run, [keys[1]], "rejected")
-    rows = [json.loads(line) for line in export(run, "jsonl").splitlines()]
-    assert len(rows) == len(keys) - 1
-    assert (
-        rows[0]["reply"] == "고객님, 불편을 드려 죄송합니다. DM으로 알려 주세요."
-        and rows[0]["edited"]
-    )
-    table = list(csv.DictReader(io.StringIO(export(run, "csv"))))
+    edit = "고객님, 불편을 드려 죄송합니다. DM으로 알려 주세요."
+    assert save_edits(deps.store, run, {keys[0]: edit}) == 1
+    done = decide(deps, run, keys[:1] + keys[2:], "approved", reviewer="서지우")
+    assert done.done + len(done.blocked) == len(keys) - 1 and done.done >= len(keys) - 3
+    assert decide(deps, run, ["p013"], "approved", reviewer="서지우").done == 0  # spam: no draft
+    assert decide(deps, run, [keys[1]], "rejected", reviewer="서지우").done == 1
+    assert decide(deps, run, [keys[1]], "approved", reviewer="서지우").done == 0  # decided
+    rows = [json.loads(line) for line in export(deps.store, run, "jsonl").splitlines()]
+    assert len(rows) == done.done
+    assert rows[0]["reply"] == edit and rows[0]["edited"] and rows[0]["approved_at"]
+    table = list(csv.DictReader(io.StringIO(export(deps.store, run, "csv"))))
     assert [t["id"] for t in table] == [r["id"] for r in rows]
+
+
+def test_an_edited_bulk_reply_goes_through_the_one_review_path(reviewed: tuple[Deps, int]) -> None:
+    """An over-promise typed into the bulk grid is blocked like in the workspace; a reason
+    overrides it, the decision is audited with the reviewer, and the reply is in the outbox
+    and in analytics."""
+    from assistant import review
+
+    deps, run = reviewed
+    post = next(r for r in load_run(deps.store, run) if r["status"] == "drafted")
+    bad = post["draft"] + " 100% 보장합니다. 반드시 내일까지 해결됩니다."
+    blocked = decide(
+        deps, run, [post["key"]], "approved", reviewer="서지우", edits={post["key"]: bad}
+    )
+    assert blocked.done == 0 and "F2" in blocked.blocked[post["key"]]
+    assert {r["key"]: r for r in load_run(deps.store, run)}[post["key"]]["decision"] == "pending"
+    assert review.outbox(deps.store) == []
+    forced = decide(
+        deps, run, [post["key"]], "approved", reviewer="한지민", edits={post["key"]: bad},
+        override_reason="고객과 통화로 내일 해결을 약속함",
+    )  # fmt: skip
+    assert forced.done == 1
+    queued = review.outbox(deps.store)
+    assert [q.text for q in queued] == [bad] and queued[0].reviewer == "한지민"
+    events = deps.store.list_events(draft_id=post["draft_id"])
+    approved = [e for e in events if e["kind"] == "draft.approved"]
+    assert approved and approved[0]["actor"] == "한지민"
+    assert approved[0]["payload"]["override_reason"] == "고객과 통화로 내일 해결을 약속함"
+    assert "F2" in approved[0]["payload"]["findings"]
+    stats = review.analytics(deps.store)
+    assert stats["overrides"] == 1 and stats["drafts_by_status"]["approved"] == 1
 
 
 def test_cli_bulk_json_and_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

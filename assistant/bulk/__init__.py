@@ -4,15 +4,16 @@
 one, groups posts about the same problem (:mod:`assistant.bulk.clusters`; groups of three or more
 get S7 and one summary line), then drafts replies with at most ``concurrency`` model calls in
 flight. The channel of each draft is the post's platform, and every draft is checked by the
-playbook checker. Each finished post is appended to OUT as one JSON line at once, so a rerun
-with the same OUT skips what is there (posts that ``failed`` are tried again) and a killed
-run loses only the posts in flight.
+playbook checker. Each finished post is stored at once in the records store (the run, its posts, and each
+reply as a draft that the one review path decides: :mod:`assistant.bulk.runs`) and appended
+to OUT as one JSON line, so a rerun with the same OUT skips what is done (posts that
+``failed`` are tried again) and a killed run loses only the posts in flight.
 
 Model calls go through :func:`assistant.llm.acomplete`, which turns litellm's own retries off
 and retries rate limits (429), server errors (5xx), timeouts and connection errors itself
 with exponential backoff, honouring ``Retry-After``, then tries the fallback models; a post
-whose call still fails is ``failed`` with the reason, and the run goes on. The offline drafter answers when no model is configured. Bulk drafts are recorded in
-OUT (the run's record), not in the records store; review decisions go to a sidecar file.
+whose call still fails is ``failed`` with the reason, and the run goes on. The offline drafter
+answers when no model is configured.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.bulk import runs
 from assistant.bulk.draft import Drafter, Job, draft_here
-from assistant.bulk.io import Done, OutputWriter, Post, load_output, read_posts
+from assistant.bulk.io import OutputWriter, Post, load_output, read_posts
 from assistant.models import SITUATIONS, Triage
 
 ProgressFactory = Callable[[int], AbstractContextManager[Callable[[], None]]]
@@ -112,47 +114,135 @@ async def arun_bulk(
     """The async form of :func:`run_bulk` (for callers that already run an event loop)."""
     started = time.perf_counter()
     read = read_posts(path)
-    done = load_output(out, repair=True)
-    todo = [p for p in read.posts if _needs_work(done, p.key, options)]
-    loop = asyncio.get_running_loop()
+    run_id = runs.open_run(
+        deps.store, str(out.resolve()), input=str(path), model=deps.settings.model
+    )
+    runs.set_issues(deps.store, run_id, [i.as_dict() for i in read.issues])
     writer = OutputWriter(out, fsync_every=options.fsync_every)
-    pool = _start_pool(deps, options, todo)  # workers warm up while this process prepares
-    timing: dict[str, float] = {}
     try:
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-cpu") as cpu:
-            prepared, vectors = await loop.run_in_executor(cpu, prepare, deps, read.posts)
-            timing["prepared"] = time.perf_counter()
-            drafter = (
-                None if pool else await loop.run_in_executor(cpu, _local_drafter, deps, options)
-            )
-        timing["ready"] = time.perf_counter()
-        await _draft_all(deps, options, todo, prepared, vectors, writer, pool, drafter, on_record)
+        done = _sync(deps, run_id, out, writer)
+        todo = [p for p in read.posts if _needs_work(done, p.key, options)]
+        timing = await _prepare_and_draft(
+            deps, options, read.posts, todo, run_id, writer, on_record
+        )
     finally:
         writer.close()
-        if pool is not None:
-            pool.close()
     drafted_at = time.perf_counter()
-    records = list(load_output(out).records.values())
-    summary = summarize(records, issues=[i.as_dict() for i in read.issues])
+    summary = summarize(runs.records(deps.store, run_id), issues=[i.as_dict() for i in read.issues])
     summary.update(input=str(path), out=str(out), model=deps.settings.model)
     elapsed = time.perf_counter() - started
     summary["run"] = {
+        "id": run_id,
         "processed": len(todo),
         "resumed": len(read.posts) - len(todo),
         "elapsed_s": round(elapsed, 2),
         "prepare_s": round(timing["prepared"] - started, 2),
         "draft_s": round(drafted_at - timing["prepared"], 2),
-        "workers": len(pool.workers) if pool else 1,
-        "worker_errors": list(pool.lost) if pool else [],
+        "workers": timing["workers"],
+        "worker_errors": timing["worker_errors"],
     }
     return RunResult(summary, len(todo), len(read.posts) - len(todo), elapsed)
 
 
-def _needs_work(done: Done, key: str, options: BulkOptions) -> bool:
-    rec = done.records.get(key)
-    if rec is None:
+async def _prepare_and_draft(
+    deps: Deps,
+    options: BulkOptions,
+    posts: list[Post],
+    todo: list[Post],
+    run_id: int,
+    writer: OutputWriter,
+    on_record: Callable[[dict[str, Any]], None] | None,
+) -> dict[str, Any]:
+    """Triage and cluster every post, then draft ``todo`` (here, or in worker processes)."""
+    loop = asyncio.get_running_loop()
+    pool = _start_pool(deps, options, todo)  # workers warm up while this process prepares
+    timing: dict[str, Any] = {}
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-cpu") as cpu:
+            prepared, vectors = await loop.run_in_executor(cpu, prepare, deps, posts)
+            timing["prepared"] = time.perf_counter()
+            drafter = (
+                None if pool else await loop.run_in_executor(cpu, _local_drafter, deps, options)
+            )
+        sink = _Sink(deps, run_id, writer, on_record)
+        await _draft_all(options, todo, prepared, vectors, sink, pool, drafter)
+    finally:
+        if pool is not None:
+            pool.close()
+    timing["workers"] = len(pool.workers) if pool else 1
+    timing["worker_errors"] = list(pool.lost) if pool else []
+    return timing
+
+
+class _Sink:
+    """Where a finished post goes: the records store first (its draft, then the post), then one
+    line of OUT, then the caller's ``on_record``."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        run_id: int,
+        writer: OutputWriter,
+        on_record: Callable[[dict[str, Any]], None] | None,
+    ) -> None:
+        self.deps, self.run_id, self.writer, self.on_record = deps, run_id, writer, on_record
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        from assistant.models import Draft
+
+        raw = record.pop("_draft", None)
+        draft = Draft.model_validate(raw) if raw is not None else None
+        record["draft_id"] = runs.save_post(self.deps, self.run_id, record, draft)
+        self.writer.write(record)
+        if self.on_record:
+            self.on_record(record)
+
+
+def _sync(deps: Deps, run_id: int, out: Path, writer: OutputWriter) -> dict[str, str]:
+    """Make the store and OUT agree before a (re)run: posts only in OUT (a run made elsewhere,
+    or before runs were stored) are imported; posts only in the store (a crash between the two
+    writes) are appended to OUT. Returns ``{key: status}`` of what is done."""
+    in_out = load_output(out, repair=True).records
+    stored = {str(r["key"]): r for r in runs.records(deps.store, run_id)}
+    for key, rec in in_out.items():
+        if key not in stored:
+            runs.save_post(deps, run_id, rec, _imported_draft(rec))
+    for key, rec in stored.items():
+        if key not in in_out:
+            writer.write({k: v for k, v in rec.items() if k not in runs.REVIEW_FIELDS})
+    return runs.statuses(deps.store, run_id)
+
+
+def _imported_draft(rec: dict[str, Any]) -> Any:
+    """The draft of an imported output line (None unless it was drafted)."""
+    from assistant.models import Draft, Finding, SearchHit
+
+    if rec.get("status") != "drafted" or not rec.get("draft"):
+        return None
+    sources = [
+        SearchHit(doc_id=u, title=u, url=u, score=0.0, snippet="", lang=rec.get("language") or "")
+        for u in rec.get("sources") or []
+    ]
+    return Draft(
+        draft=rec["draft"],
+        language=rec.get("language") or "ko",
+        situations=list(rec.get("situations") or []),
+        sentiment=rec.get("sentiment") or 0.0,
+        urgency=rec.get("urgency") or "normal",
+        channel=rec.get("platform") or "x",
+        sources=sources,
+        findings=[Finding.model_validate(f) for f in rec.get("findings") or []],
+        model=rec.get("model") or "",
+        prompt_version=rec.get("prompt_version") or "",
+        attempts=rec.get("attempts") or 1,
+    )
+
+
+def _needs_work(done: dict[str, str], key: str, options: BulkOptions) -> bool:
+    status = done.get(key)
+    if status is None:
         return True
-    return options.retry_failed and rec.get("status") == "failed"
+    return options.retry_failed and status == "failed"
 
 
 def _start_pool(deps: Deps, options: BulkOptions, todo: list[Post]) -> WorkerPool | None:
@@ -174,25 +264,21 @@ def _local_drafter(deps: Deps, options: BulkOptions) -> Drafter:
 
 
 async def _draft_all(
-    deps: Deps,
     options: BulkOptions,
     todo: list[Post],
     prepared: dict[str, Prepared],
     vectors: Any,
-    writer: OutputWriter,
+    sink: Callable[[dict[str, Any]], None],
     pool: WorkerPool | None,
     drafter: Drafter | None,
-    on_record: Callable[[dict[str, Any]], None] | None,
 ) -> None:
-    """Write the lines of posts that get no draft, then draft the rest (here or in workers)."""
+    """Store the posts that get no draft, then draft the rest (here or in workers)."""
     jobs: list[Job] = []
     bases: dict[str, dict[str, Any]] = {}
     with (options.progress or _no_progress)(len(todo)) as advance:
 
         def finish(record: dict[str, Any]) -> None:
-            writer.write(record)
-            if on_record:
-                on_record(record)
+            sink(record)
             advance()
 
         for post in todo:

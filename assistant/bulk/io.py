@@ -1,4 +1,4 @@
-"""Files of a bulk run: reading social posts (CSV or JSONL), the append-only output, decisions.
+"""Files of a bulk run: reading social posts (CSV or JSONL) and the append-only output.
 
 Input: one post per CSV row or JSONL line with ``id, platform, author, text, url, created_at``
 (other columns are kept under ``extra``). Every row becomes a :class:`Post`; a row that cannot be
@@ -11,8 +11,8 @@ Output: one JSON object per finished post, appended and flushed line by line (``
 ``fsync_every`` lines and at the end), so a killed run loses only the posts in flight. Reading
 it back tolerates a torn last line (a crash mid-write) and truncates it away before appending.
 
-Decisions (approve / reject / edited text) live in a sidecar ``<run>.decisions.jsonl``, append
-only; the last decision per post wins.
+The run itself (its posts, drafts and review decisions) lives in the records store
+(:mod:`assistant.bulk.runs`); the output file is its export, and a rerun reads it back.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import csv
 import io
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -352,41 +352,3 @@ class OutputWriter:
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
-
-
-# ----- decisions ---------------------------------------------------------------------------
-
-
-def decisions_path(run: Path) -> Path:
-    """The sidecar file holding review decisions for the run ``run`` (``<run>.decisions.jsonl``)."""
-    return run.with_name(run.stem + ".decisions.jsonl")
-
-
-def load_decisions(run: Path) -> dict[str, dict[str, Any]]:
-    """The latest decision per post key: ``{"decision": "approved"|"rejected"|"pending", ...}``."""
-    path = decisions_path(run)
-    if not path.exists():
-        return {}
-    out: dict[str, dict[str, Any]] = {}
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a torn last line from a crash
-        if isinstance(rec, dict) and rec.get("key"):
-            out[str(rec["key"])] = rec
-    return out
-
-
-def append_decisions(run: Path, decisions: Iterable[dict[str, Any]]) -> int:
-    """Append decisions (each with ``key``, ``decision``, optional ``draft``, ``reviewer``)."""
-    rows = [d for d in decisions if d.get("key")]
-    if not rows:
-        return 0
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    with decisions_path(run).open("a", encoding="utf-8") as fh:
-        for d in rows:
-            fh.write(json.dumps({"at": now, **d}, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    return len(rows)

@@ -1,9 +1,9 @@
 """Reviewing a bulk run: the table an agent edits, filters, decisions, export, the summary.
 
-The Streamlit page and the CLI only call these functions. A run is its output file
-(``OUT.jsonl``, see :mod:`assistant.bulk.io`); decisions live beside it in
-``OUT.decisions.jsonl`` (append only, the last decision per post wins), so the run file is
-never rewritten and a review can stop and resume at any point.
+The Streamlit page only calls these functions. A run and its posts live in the records store
+(:mod:`assistant.bulk.runs`); a drafted post's reply is a draft like any other, so deciding
+it goes through :mod:`assistant.review`: re-checked, blocked by error findings unless a
+reason is given, audited, and in the outbox and analytics once approved.
 """
 
 from __future__ import annotations
@@ -13,9 +13,14 @@ import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from assistant.bulk.io import append_decisions, load_decisions, load_output
+from assistant.bulk import runs
+from assistant.errors import ApprovalBlocked, ConflictError
+
+if TYPE_CHECKING:
+    from assistant.pipeline import Deps
+    from assistant.store import Store
 
 DECISIONS = ("pending", "approved", "rejected")
 EXPORT_FIELDS = ("id", "platform", "author", "url", "language", "reply", "edited", "approved_at")
@@ -33,26 +38,14 @@ class Filters:
     decisions: list[str] = field(default_factory=list)
 
 
-def list_runs(data_dir: Path) -> list[Path]:
-    """Run files under ``<data_dir>/bulk/``, newest first."""
-    folder = data_dir / "bulk"
-    if not folder.is_dir():
-        return []
-    runs = [p for p in folder.glob("*.jsonl") if not p.name.endswith(".decisions.jsonl")]
-    return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
+def list_runs(store: Store) -> list[dict[str, Any]]:
+    """The runs in the records store, newest first (``id``, ``name``, ``posts``, ...)."""
+    return runs.list_runs(store)
 
 
-def load_run(run: Path) -> list[dict[str, Any]]:
+def load_run(store: Store, run_id: int) -> list[dict[str, Any]]:
     """Records of a run in input order, each with its review state (``decision``, ``final``)."""
-    records = sorted(load_output(run).records.values(), key=lambda r: r.get("line") or 0)
-    decisions = load_decisions(run)
-    for r in records:
-        d = decisions.get(str(r.get("key")), {})
-        r["decision"] = d.get("decision", "pending")
-        r["final"] = d.get("draft") if d.get("draft") is not None else r.get("draft")
-        r["edited"] = bool(d.get("draft") is not None and d.get("draft") != r.get("draft"))
-        r["rules"] = sorted({str(f.get("rule")) for f in r.get("findings") or []})
-    return records
+    return runs.records(store, run_id)
 
 
 def options(records: list[dict[str, Any]]) -> dict[str, list[str]]:
@@ -105,76 +98,111 @@ def table_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+@dataclass
+class Decided:
+    """What a bulk decision did: how many posts it decided, and the ones it could not."""
+
+    done: int = 0
+    blocked: dict[str, str] = field(default_factory=dict)
+    """Post key → why approval was refused (the playbook errors; an override reason is needed)."""
+    conflicts: dict[str, str] = field(default_factory=dict)
+    """Post key → someone else decided or changed it meanwhile."""
+
+
 def decide(
-    run: Path,
+    deps: Deps,
+    run_id: int,
     keys: list[str],
     decision: str,
     *,
+    reviewer: str,
     edits: dict[str, str] | None = None,
-    reviewer: str = "",
-) -> int:
-    """Record ``decision`` for ``keys`` (and an edited reply per key, if given). Returns how many.
+    override_reason: str | None = None,
+    reason: str | None = None,
+) -> Decided:
+    """Approve or reject the drafted posts ``keys`` (with an edited reply per key, if given)
+    through the one review path: each final text is re-checked, error findings block approval
+    unless ``override_reason`` is given, and every decision is an audited transaction whose
+    approved reply goes to the outbox. Posts without a draft or already decided are left."""
+    from assistant import review
 
-    Only drafted posts can be approved; the others are left as they are.
-    """
-    if decision not in DECISIONS:
+    if decision not in ("approved", "rejected"):
         raise ValueError(f"unknown decision {decision!r}")
-    records = {str(r["key"]): r for r in load_output(run).records.values()}
-    edits = edits or {}
-    rows = []
+    records = {str(r["key"]): r for r in runs.records(deps.store, run_id)}
+    checker = review.make_checker(
+        deps.store, known_urls=deps.kb.known_urls(), ui_lang=deps.settings.ui_language
+    )
+    out = Decided()
     for key in keys:
         rec = records.get(key)
-        if rec is None or (decision == "approved" and rec.get("status") != "drafted"):
+        if rec is None or rec.get("draft_id") is None or rec["decision"] != "pending":
             continue
-        row: dict[str, Any] = {"key": key, "decision": decision, "reviewer": reviewer}
-        if key in edits and edits[key] != rec.get("draft"):
-            row["draft"] = edits[key]
-        rows.append(row)
-    return append_decisions(run, rows)
-
-
-def save_edits(run: Path, edits: dict[str, str], *, reviewer: str = "") -> int:
-    """Keep edited replies without changing their decision."""
-    current = load_decisions(run)
-    records = {str(r["key"]): r for r in load_output(run).records.values()}
-    rows = []
-    for key, text in edits.items():
-        rec = records.get(key)
-        if rec is None or rec.get("status") != "drafted":
+        try:
+            if decision == "approved":
+                text = (edits or {}).get(key) or rec.get("final") or ""
+                review.approve(
+                    deps.store,
+                    rec["draft_id"],
+                    final_text=text,
+                    reviewer=reviewer,
+                    expected_version=rec["version"],
+                    override_reason=override_reason,
+                    checker=checker,
+                )
+            else:
+                review.reject(
+                    deps.store,
+                    rec["draft_id"],
+                    reviewer=reviewer,
+                    reason=reason or "rejected in bulk review",
+                    expected_version=rec["version"],
+                )
+        except ApprovalBlocked as exc:
+            out.blocked[key] = str(exc)
             continue
-        before = current.get(key, {})
-        if text == (before.get("draft") if before.get("draft") is not None else rec.get("draft")):
+        except ConflictError as exc:
+            out.conflicts[key] = str(exc)
             continue
-        decision = before.get("decision", "pending")
-        rows.append({"key": key, "decision": decision, "draft": text, "reviewer": reviewer})
-    return append_decisions(run, rows)
-
-
-def approved(run: Path) -> list[dict[str, Any]]:
-    """Approved replies, ready for the posting tool (fields: :data:`EXPORT_FIELDS`)."""
-    decisions = load_decisions(run)
-    out = []
-    for r in load_run(run):
-        if r["decision"] != "approved" or not r.get("final"):
-            continue
-        out.append(
-            {
-                "id": r.get("id"),
-                "platform": r.get("platform"),
-                "author": r.get("author"),
-                "url": r.get("url"),
-                "language": r.get("language"),
-                "reply": r["final"],
-                "edited": r["edited"],
-                "approved_at": decisions.get(str(r["key"]), {}).get("at"),
-            }
-        )
+        out.done += 1
     return out
 
 
-def export(run: Path, fmt: str) -> str:
+def save_edits(store: Store, run_id: int, edits: dict[str, str]) -> int:
+    """Keep edited replies of undecided drafted posts without deciding them; how many."""
+    records = {str(r["key"]): r for r in runs.records(store, run_id)}
+    saved = 0
+    for key, text in edits.items():
+        rec = records.get(key)
+        if rec is None or rec.get("draft_id") is None or rec["decision"] != "pending":
+            continue
+        if text == rec.get("final"):
+            continue
+        runs.save_edit(store, run_id, key, text)
+        saved += 1
+    return saved
+
+
+def approved(store: Store, run_id: int) -> list[dict[str, Any]]:
+    """Approved replies, ready for the posting tool (fields: :data:`EXPORT_FIELDS`)."""
+    return [
+        {
+            "id": r.get("id"),
+            "platform": r.get("platform"),
+            "author": r.get("author"),
+            "url": r.get("url"),
+            "language": r.get("language"),
+            "reply": r["final"],
+            "edited": r["edited"],
+            "approved_at": r.get("decided_at"),
+        }
+        for r in runs.records(store, run_id)
+        if r["decision"] == "approved" and r.get("final")
+    ]
+
+
+def export(store: Store, run_id: int, fmt: str) -> str:
     """Approved replies as ``csv`` or ``jsonl`` text."""
-    rows = approved(run)
+    rows = approved(store, run_id)
     if fmt == "jsonl":
         return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     if fmt != "csv":
@@ -191,10 +219,11 @@ def review_counts(records: list[dict[str, Any]]) -> dict[str, int]:
     return {d: sum(1 for r in records if r.get("decision") == d) for d in DECISIONS}
 
 
-def start_run(deps: Any, filename: str, content: bytes) -> tuple[Path, dict[str, Any]]:
+def start_run(deps: Deps, filename: str, content: bytes) -> tuple[int, dict[str, Any]]:
     """Save an uploaded posts file under ``<data_dir>/bulk/uploads/`` and run it (or resume it).
 
-    The run goes to ``<data_dir>/bulk/<stem>.jsonl``. Raises InputError for a bad file.
+    The run's output also goes to ``<data_dir>/bulk/<stem>.jsonl``. Returns the run's id and
+    summary; raises InputError for a bad file.
     """
     from assistant.bulk import BulkOptions, run_bulk
 
@@ -205,7 +234,7 @@ def start_run(deps: Any, filename: str, content: bytes) -> tuple[Path, dict[str,
     upload.write_bytes(content)
     out = folder / f"{upload.stem}.jsonl"
     result = run_bulk(deps, upload, out, BulkOptions())
-    return out, result.summary
+    return int(result.summary["run"]["id"]), result.summary
 
 
 def edits_in(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> dict[str, str]:
@@ -223,8 +252,8 @@ def selected(rows: list[dict[str, Any]]) -> list[str]:
     return [str(r["key"]) for r in rows if r.get("select")]
 
 
-def summary_of(run: Path) -> dict[str, Any]:
-    """The run's summary (as ``bulk --json`` prints it, without input-file issues)."""
+def summary_of(store: Store, run_id: int) -> dict[str, Any]:
+    """The run's summary (as ``bulk --json`` prints it)."""
     from assistant.bulk import summarize
 
-    return summarize(list(load_output(run).records.values()))
+    return summarize(runs.records(store, run_id), issues=runs.issues(store, run_id))

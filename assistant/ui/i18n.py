@@ -192,6 +192,23 @@ STRINGS: dict[str, tuple[str, str]] = {
         "{n} unsaved edits: they are recorded when you approve, reject or press 'Save edits'.",
     ),
     "bulk_none_selected": ("선택한 게시물이 없습니다.", "Nothing selected."),
+    "bulk_blocked": (
+        "플레이북 오류가 있어 {n}건은 승인하지 않았습니다. 고치거나 예외 승인 사유를 적으세요: {keys}",
+        "{n} not approved: the reply still breaks the playbook. Fix it or give an override "
+        "reason: {keys}",
+    ),
+    "bulk_conflicts": (
+        "다른 사람이 먼저 처리한 게시물 {n}건은 건너뛰었습니다.",
+        "Skipped {n} that someone else decided meanwhile.",
+    ),
+    "bulk_override": (
+        "예외 승인 사유 (플레이북 오류가 있는 답변도 승인)",
+        "Override reason (approves replies with playbook errors)",
+    ),
+    "bulk_need_reviewer": (
+        "승인하거나 반려하려면 사이드바에 상담원 이름을 입력하세요.",
+        "Enter your name in the sidebar to approve or reject.",
+    ),
     "bulk_counts": (
         "대기 {pending} · 승인 {approved} · 반려 {rejected}",
         "Pending {pending} · approved {approved} · rejected {rejected}",
