@@ -26,6 +26,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from assistant import store as tables
 from assistant.errors import InputError
+from assistant.events import Event
 from assistant.models import (
     Conversation,
     Customer,
@@ -160,7 +161,7 @@ def import_jsonl(store: Store, path: Path, *, actor: str = "import") -> ImportRe
         for lineno, customer in parsed:
             _upsert_customer(store, conn, customer, report, where=f"{path}:{lineno}")
         store.record_event(
-            "customers_imported",
+            Event.CUSTOMERS_IMPORTED,
             actor=actor,
             payload={"path": str(path), "customers": report.customers, "ids": report.ids},
             conn=conn,
@@ -382,7 +383,7 @@ def add_note(store: Store, customer_id: str, text: str, author: str = "") -> Not
         _require_customer(conn, customer_id)
         conn.execute(insert(tables.notes).values(customer_id=customer_id, **note.model_dump()))
         store.record_event(
-            "note_added", actor=author, payload={"customer_id": customer_id}, conn=conn
+            Event.NOTE_ADDED, actor=author, payload={"customer_id": customer_id}, conn=conn
         )
     return note
 
@@ -407,7 +408,7 @@ def add_promise(
         )
         promise_id = tables.inserted_id(result)
         payload = {"customer_id": customer_id, "promise_id": promise_id}
-        store.record_event("promise_added", actor=author, payload=payload, conn=conn)
+        store.record_event(Event.PROMISE_ADDED, actor=author, payload=payload, conn=conn)
     return Promise(id=promise_id, what=what.strip(), due=due, status="open", created_at=created)
 
 
@@ -422,7 +423,7 @@ def set_promise_status(store: Store, promise_id: int, status: str, *, author: st
             raise InputError(f"unknown promise {promise_id}", where="promise")
         row = conn.execute(select(t).where(t.c.id == promise_id)).one()
         payload = {"customer_id": row.customer_id, "promise_id": promise_id, "status": status}
-        store.record_event("promise_status", actor=author, payload=payload, conn=conn)
+        store.record_event(Event.PROMISE_STATUS, actor=author, payload=payload, conn=conn)
     return _promise(row)
 
 

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 Language = Literal["ko", "en"]
 Severity = Literal["error", "warning"]
 SITUATIONS = ("S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8")
+
+
+DraftStatus = Literal[
+    "pending", "generating", "ready", "failed", "approved", "rejected", "stale", "sent"
+]
+DRAFT_STATUSES: tuple[str, ...] = get_args(DraftStatus)
+IN_PROGRESS_STATUSES = ("pending", "generating", "ready")
+"""Drafts not yet decided that a newer customer message turns stale."""
+UNDECIDED_STATUSES = (*IN_PROGRESS_STATUSES, "stale")
+"""Drafts waiting for a person (the inbox shows them)."""
+DECIDED_STATUSES = ("approved", "rejected", "sent")
+"""Drafts a person has decided (a decided draft cannot be decided again)."""
 
 
 class Passage(BaseModel):

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.config import CHANNELS, Settings
 from assistant.errors import InputError, ModelError
+from assistant.events import Event
 from assistant.models import (
     CheckResult,
     CustomerContext,
@@ -372,7 +373,7 @@ def draft_reply(
     except ModelError as exc:
         trace["error"] = str(exc)
         deps.store.update_draft(draft_id, status="failed", error=str(exc), trace=trace)
-        deps.store.record_event("draft.failed", draft_id=draft_id, payload={"error": str(exc)})
+        deps.store.record_event(Event.DRAFT_FAILED, draft_id=draft_id, payload={"error": str(exc)})
         raise ModelError(str(exc), draft_id=draft_id) from None
     draft.trace["pipeline_ms"] = round((time.perf_counter() - started) * 1000, 1)
     draft.id = draft_id

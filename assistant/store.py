@@ -46,16 +46,9 @@ from assistant.errors import ConflictError
 if TYPE_CHECKING:
     from assistant.config import Settings
 
-DRAFT_STATUSES = (
-    "pending",
-    "generating",
-    "ready",
-    "failed",
-    "approved",
-    "rejected",
-    "stale",
-    "sent",
-)
+from assistant.events import EVENT_KINDS, Event
+from assistant.models import DRAFT_STATUSES
+
 DECISION_ACTIONS = ("approved", "rejected", "edited_approved")
 
 
@@ -494,16 +487,19 @@ class Store:
 
     def record_event(
         self,
-        kind: str,
+        kind: Event | str,
         *,
         draft_id: int | None = None,
         actor: str = "",
         payload: dict[str, Any] | None = None,
         conn: Connection | None = None,
     ) -> None:
-        """Append one audit event; inside ``conn``'s transaction when one is given."""
+        """Append one audit event (a kind declared in :mod:`assistant.events`); inside
+        ``conn``'s transaction when one is given."""
+        if kind not in EVENT_KINDS:
+            raise ValueError(f"undeclared event kind {kind!r} (see assistant.events)")
         values = dict(
-            at=self.now(), kind=kind, draft_id=draft_id, actor=actor, payload=payload or {}
+            at=self.now(), kind=str(kind), draft_id=draft_id, actor=actor, payload=payload or {}
         )
         if conn is not None:
             conn.execute(insert(events).values(**values))

@@ -167,11 +167,13 @@ def test_list_drafts_filters_and_orders_newest_first(store: Store) -> None:
 
 def test_events_are_appended_in_order(store: Store) -> None:
     draft_id = store.create_draft(message="hi")
-    store.record_event("draft_created", draft_id=draft_id, actor="pipeline")
-    store.record_event("draft_ready", draft_id=draft_id, payload={"findings": 0, "note": "한글"})
+    store.record_event("draft.failed", draft_id=draft_id, actor="pipeline")
+    store.record_event("draft.stale", draft_id=draft_id, payload={"findings": 0, "note": "한글"})
     store.record_event("customers_imported", actor="cli", payload={"customers": 3})
+    with pytest.raises(ValueError, match="undeclared event kind"):
+        store.record_event("draft_created", draft_id=draft_id)
     for_draft = store.list_events(draft_id=draft_id)
-    assert [e["kind"] for e in for_draft] == ["draft_created", "draft_ready"]
+    assert [e["kind"] for e in for_draft] == ["draft.failed", "draft.stale"]
     assert for_draft[1]["payload"] == {"findings": 0, "note": "한글"}
     assert for_draft[0]["actor"] == "pipeline"
     assert [e["kind"] for e in store.list_events(kind="customers_imported")] == [

@@ -24,14 +24,13 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from assistant import store as tables
 from assistant.errors import ApprovalBlocked, ConflictError, InputError, StaleDraftError
-from assistant.models import CheckResult, Finding
+from assistant.events import Event
+from assistant.models import DECIDED_STATUSES, IN_PROGRESS_STATUSES, CheckResult, Finding
 from assistant.store import Store
 
 Checker = Callable[[str, dict[str, Any]], CheckResult]
 """Checks a final text given the draft record it belongs to."""
 
-OPEN_STATUSES = ("pending", "generating", "ready")
-DECIDED_STATUSES = ("approved", "rejected", "sent")
 EXPORT_FORMATS = ("csv", "jsonl")
 
 
@@ -304,7 +303,7 @@ def _record_decision(
     _set_status(conn, store, draft, status)
     decision_id = tables.inserted_id(conn.execute(insert(tables.decisions).values(**values)))
     store.record_event(
-        f"draft.{status}",
+        Event(f"draft.{status}"),
         draft_id=draft["id"],
         actor=values["reviewer"],
         payload={"decision_id": decision_id, **payload},
@@ -364,7 +363,7 @@ def mark_stale_for_conversation(
             for r in conn.execute(
                 select(d.c.id).where(
                     d.c.conversation_id == conversation_id,
-                    d.c.status.in_(OPEN_STATUSES),
+                    d.c.status.in_(IN_PROGRESS_STATUSES),
                     d.c.created_at < cutoff,
                 )
             )
@@ -376,7 +375,7 @@ def mark_stale_for_conversation(
                 .values(status="stale", version=d.c.version + 1, updated_at=store.now())
             )
         for draft_id in ids:
-            store.record_event("draft.stale", draft_id=draft_id, actor=actor, conn=conn)
+            store.record_event(Event.DRAFT_STALE, draft_id=draft_id, actor=actor, conn=conn)
     return ids
 
 
@@ -417,7 +416,7 @@ def mark_sent(store: Store, decision_id: int, *, actor: str = "") -> OutboxItem:
         )
         payload = {"decision_id": decision_id, "outbox_id": row.id}
         store.record_event(
-            "reply.sent", draft_id=row.draft_id, actor=actor, payload=payload, conn=conn
+            Event.REPLY_SENT, draft_id=row.draft_id, actor=actor, payload=payload, conn=conn
         )
     _record_reply(store, row.draft_id, row.text, now)
     return next(i for i in outbox(store) if i.decision_id == decision_id)

@@ -16,12 +16,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from assistant import store as tables
-from assistant.models import Triage
+from assistant.models import UNDECIDED_STATUSES, Triage
 from assistant.store import Store
 
 URGENCY_RANK = {"high": 0, "normal": 1, "low": 2}
 OPEN_CONVERSATION = ("open", "pending")
-OPEN_DRAFTS = ("pending", "generating", "ready", "stale")
 
 
 class InboxItem(BaseModel):
@@ -96,7 +95,7 @@ def _anonymous_items(store: Store) -> list[InboxItem]:
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(d)
-            .where(d.c.customer_id.is_(None), d.c.status.in_(OPEN_DRAFTS))
+            .where(d.c.customer_id.is_(None), d.c.status.in_(UNDECIDED_STATUSES))
             .order_by(d.c.id.desc())
             .limit(50)
         ).all()

@@ -1,0 +1,43 @@
+"""Audit events, declared once: every kind the records store accepts, and what it means.
+
+Each event is a row of ``events`` (when, kind, draft, actor, payload); the actor is the
+signed-in account's name (or ``system``/``init``), and the payload says from which front end
+(``via``) where it matters. :meth:`assistant.store.Store.record_event` refuses a kind that is
+not declared here, so the audit trail has one vocabulary.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Event(StrEnum):
+    """The kinds of audit event."""
+
+    DRAFT_FAILED = "draft.failed"
+    """The model could not draft (payload: error)."""
+    DRAFT_APPROVED = "draft.approved"
+    """A person approved a reply (payload: decision_id, action, edit_distance, override_reason,
+    findings, via)."""
+    DRAFT_REJECTED = "draft.rejected"
+    """A person rejected a draft (payload: decision_id, reason, via)."""
+    DRAFT_STALE = "draft.stale"
+    """The customer wrote again before the draft was decided."""
+    REPLY_SENT = "reply.sent"
+    """An approved reply was sent or marked sent (payload: decision_id, outbox_id)."""
+    CUSTOMERS_IMPORTED = "customers_imported"
+    """Customer histories were imported (payload: path, customers, ids)."""
+    NOTE_ADDED = "note_added"
+    PROMISE_ADDED = "promise_added"
+    PROMISE_STATUS = "promise_status"
+    USER_ADDED = "user.added"
+    """An account was created (payload: user, role, via)."""
+    USER_DISABLED = "user.disabled"
+    USER_ENABLED = "user.enabled"
+    SIGNIN_FAILED = "user.signin_failed"
+    """A sign-in was refused (actor: the name tried; payload: via, reason)."""
+    CUSTOMER_FORGOTTEN = "customer.forgotten"
+    """A customer's personal data was erased (payload: what was removed, counts only)."""
+
+
+EVENT_KINDS: frozenset[str] = frozenset(e.value for e in Event)
