@@ -59,13 +59,6 @@ def kiwi() -> Kiwi:
     return _kiwi
 
 
-def hangul_ratio(text: str) -> float:
-    """Share of Hangul among Hangul and Latin letters (0.0 when there are none)."""
-    ko = len(_HANGUL.findall(text))
-    en = len(_LATIN.findall(text))
-    return ko / (ko + en) if ko + en else 0.0
-
-
 def detect_language(text: str, default: str = "ko") -> str:
     """``"ko"`` or ``"en"``. Mixed text is Korean when Hangul is a real share of the letters.
 
@@ -209,13 +202,3 @@ class BM25Index:
             if posting is not None:
                 out[posting[0]] += posting[1]
         return out
-
-    def coverage(self, query_terms: list[str]) -> float:
-        """Share of the query's IDF mass that the index knows at all (0.0 to 1.0)."""
-        unique = set(query_terms)
-        if not unique:
-            return 0.0
-        default = math.log(1 + (self.size + 0.5) / 0.5)
-        known = sum(self.idf.get(t, 0.0) for t in unique)
-        total = sum(self.idf.get(t, default) for t in unique)
-        return known / total if total else 0.0

@@ -9,7 +9,6 @@ from assistant.playbook.doc import PUBLIC_CHANNELS, Doc, Hit, rx
 from assistant.playbook.privacy import normalise_url, url_spans
 from assistant.text import terms
 
-ALL_MOVES = ("R1", "R2", "R3", "R4", "R5", "R6")
 _APOLOGY_SITUATIONS = frozenset({"S1", "S2", "S4", "S7"})
 _FOLLOW_UP_SITUATIONS = frozenset({"S4", "S5", "S7"})
 

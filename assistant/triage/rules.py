@@ -283,8 +283,6 @@ EN_DATA_LOSS = _rx(
 )
 KO_OUTAGE = _rx(r"서버(가)?(다)?(죽|다운|터졌|나갔)|장애|전체(가)?(다)?안")
 EN_OUTAGE = _rx(r"outage|(is|are|was) (\w+ ){0,2}down\b|service (is )?unavailable")
-KO_ACCESS = _rx(r"접속|로그인|들어가|들어와|열리|안열|켜지")
-EN_ACCESS = _rx(r"log ?in|sign ?in|access|open the app|load|reach")
 KO_PAYMENT = _rx(r"결제|청구|카드|구독료|요금")
 EN_PAYMENT = _rx(r"payment|\bpaid\b|\bpay\b|charge|billing|invoice|card")
 
