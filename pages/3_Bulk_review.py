@@ -14,6 +14,7 @@ from assistant.ui import (
     flash,
     get_deps,
     init_state,
+    page_config,
     show_flash,
     sidebar_language,
     tr,
@@ -119,7 +120,7 @@ def export_buttons(run: Path) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Haru Notes · bulk review", layout="wide")
+    page_config("bulk review")
     init_state()
     sidebar_language()
     folder = get_deps().settings.data_dir / "bulk"

@@ -8,10 +8,11 @@ concrete fix, in the agent's UI language. Rules live in the modules of this pack
 
 from __future__ import annotations
 
+from assistant.config import CHANNELS
 from assistant.errors import InputError
 from assistant.models import CheckResult, Customer, Finding
 from assistant.playbook.channel import channel_limit, check_length, count_chars
-from assistant.playbook.doc import CHANNELS, Doc, Hit
+from assistant.playbook.doc import Doc, Hit
 from assistant.playbook.honorific import check_polite
 from assistant.playbook.judge import judge
 from assistant.playbook.policy import check_boundary, check_refund_refusal, check_retention_push

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 
+from assistant.config import PUBLIC_CHANNELS
 from assistant.models import Severity
-from assistant.playbook.doc import PUBLIC_CHANNELS, Doc, Hit, rx
+from assistant.playbook.doc import Doc, Hit, rx
 from assistant.playbook.privacy import normalise_url, url_spans
 from assistant.text import terms
 

@@ -301,7 +301,6 @@ URL = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|me|example|ly)"
     r"(?:/\S*)?|t\.me/\S+"
 )
-OWN_DOMAIN = "harunotes.example"
 PRODUCT_WORDS = _rx(
     r"하루노트|노트|메모|앱|어플|동기화|싱크|결제|구독|환불|해지|탈퇴|계정|로그인|비밀번호|인증",
     r"내보내|가져오|첨부|태그|공유|업데이트|플러스|요금|버전|고객센터|답변|답장|문의|클리퍼",
