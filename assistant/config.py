@@ -150,7 +150,9 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL for records; unset uses SQLite in the data dir."
     )
     ui_language: Literal["ko", "en"] = Field(
-        "ko", description="Language of findings and UI strings."
+        "ko",
+        description="Language of the playbook findings' messages and fixes in drafts, check and "
+        "bulk runs (the workspace shows them in the language picked there).",
     )
     agent_name: str = Field("Jiwoo Seo", description="The agent name English drafts sign with.")
     agent_name_ko: str = Field("서지우", description="The agent name Korean drafts sign with.")

@@ -1,12 +1,17 @@
-"""Guards on what is declared once: channels, platforms, styles and the brand live in
-``assistant.config`` and everything else imports them."""
+"""Guards: channels, platforms, styles and the brand are declared once, in ``assistant.config``,
+and everything else imports them; every setting has help text and is documented in the README;
+every UI string has a Korean and an English text."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
+from pydantic import Field
+
 from assistant import config
+from assistant.ui import i18n
 
 REPO = Path(__file__).resolve().parent.parent
 CODE = sorted([*REPO.glob("assistant/**/*.py"), REPO / "app.py", *REPO.glob("pages/*.py")])
@@ -90,8 +95,6 @@ def test_declared_values_agree() -> None:
 
 def test_the_command_line_help_names_the_declared_channels_and_styles() -> None:
     """``assistant.cli`` imports no settings at start-up, so its help spells the lists out."""
-    import re
-
     import typer.main
 
     from assistant.cli import app
@@ -104,3 +107,74 @@ def test_the_command_line_help_names_the_declared_channels_and_styles() -> None:
                 assert set(re.findall(r"[a-z]+", param.help or "")) - {"or"} == expected[param.name]
                 seen += 1
     assert seen >= 3
+
+
+# -- settings: help text and the README -------------------------------------------------------
+
+
+def _without_help(settings: type[config.Settings]) -> list[str]:
+    return [
+        name
+        for name, field in settings.model_fields.items()
+        if not (field.description or "").strip()
+    ]
+
+
+def _undocumented(settings: type[config.Settings], readme: str) -> list[str]:
+    """Settings whose environment variable ``ASSISTANT_<NAME>`` the README never names."""
+    return [
+        name
+        for name in settings.model_fields
+        if not re.search(rf"\bASSISTANT_{name.upper()}\b", readme)
+    ]
+
+
+def test_every_setting_has_help_and_is_in_the_readme() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(config.Settings.model_fields) >= 20
+    assert _without_help(config.Settings) == []
+    assert _undocumented(config.Settings, readme) == []
+
+
+def test_the_settings_guards_fail_on_a_missing_help_or_mention() -> None:
+    class Extra(config.Settings):
+        sneaky: int = Field(1)
+
+    assert _without_help(Extra) == ["sneaky"]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert _undocumented(Extra, readme) == ["sneaky"]
+    assert _undocumented(config.Settings, readme.replace("ASSISTANT_TOP_K", "")) == ["top_k"]
+    without_ko = readme.replace("ASSISTANT_COMPANY_KO", "")
+    assert _undocumented(config.Settings, without_ko) == ["company_ko"]
+
+
+# -- UI strings: Korean and English -----------------------------------------------------------
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
+
+
+def _incomplete(strings: dict[str, tuple[str, ...]]) -> list[str]:
+    """Keys without exactly a non-empty Korean text (with Hangul) and English text (without)."""
+    bad = []
+    for key, texts in strings.items():
+        ok = isinstance(texts, tuple) and len(texts) == len(i18n.LANGS) == 2
+        if ok:
+            ko, en = texts
+            ok = all(isinstance(t, str) and t.strip() for t in texts)
+            ok = ok and bool(_HANGUL.search(ko)) and not _HANGUL.search(en)
+        if not ok:
+            bad.append(key)
+    return bad
+
+
+def test_every_ui_string_has_korean_and_english() -> None:
+    assert i18n.LANGS == ("ko", "en")
+    assert len(i18n.STRINGS) > 100
+    assert _incomplete(i18n.STRINGS) == []
+
+
+def test_the_ui_string_guard_fails_on_a_missing_text() -> None:
+    strings: dict[str, tuple[str, ...]] = dict(i18n.STRINGS)
+    strings |= {"no_en": ("저장", ""), "one": ("저장",), "blank_ko": (" ", "Save")}
+    strings |= {"swapped": ("Save", "저장")}
+    assert _incomplete(strings) == ["no_en", "one", "blank_ko", "swapped"]
