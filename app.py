@@ -10,7 +10,7 @@ import streamlit as st
 from assistant import review
 
 from assistant.ui import workspace
-from assistant.config import CHANNELS
+from assistant.config import CHANNELS, STYLES
 from assistant.errors import ApprovalBlocked, ConflictError, InputError, ModelError
 from assistant.review.inbox import InboxItem, inbox
 from assistant.models import CheckResult
@@ -20,6 +20,7 @@ from assistant.ui import (
     flash,
     get_deps,
     init_state,
+    page_config,
     show_flash,
     sidebar_language,
     tr,
@@ -259,8 +260,8 @@ def draft_buttons() -> None:
     cols = st.columns(4)
     for col, style, key in zip(
         cols,
-        ("", "warmer", "concise", "formal"),
-        ("regenerate", "warmer", "concise", "formal"),
+        ("", *STYLES),
+        ("regenerate", *STYLES),
         strict=True,
     ):
         col.button(
@@ -449,12 +450,12 @@ def conversation_view(deps: Deps, item: InboxItem) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Haru Notes · reply assistant", layout="wide")
+    page_config("reply assistant")
     init_state()
     deps = get_deps()
     sidebar_language()
     st.sidebar.text_input(tr("reviewer"), key="reviewer")
-    st.title(tr("app_title"))
+    st.title(tr("app_title", company=deps.settings.company, company_ko=deps.settings.company_ko))
     if deps.settings.is_offline:
         st.info(tr("offline_banner"))
     show_flash()

@@ -1,15 +1,22 @@
-"""Settings, declared once: name, default and help for each.
+"""Settings, declared once: name, default and help for each; and the declared values that the
+rest of the package imports from here (channels, platforms, styles, the brand).
 
 Sources, strongest first: keyword arguments, environment variables ``ASSISTANT_*``,
 a TOML file (``$ASSISTANT_CONFIG``, else ``<data_dir>/config.toml`` if present), defaults.
 API keys are never settings: litellm reads them from the provider's own environment
 variables (``OPENAI_API_KEY``, ...), and nothing here stores or logs them.
+
+The brand (settings ``company``, ``company_ko`` and ``own_domain``) is put in force by
+:func:`load_settings` for the code that has no settings at hand: the checker's company
+addresses and rule texts, triage's own links, the offline drafter's defaults (:func:`brand`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,7 +29,44 @@ from assistant.errors import InputError
 OFFLINE_MODEL = "offline"
 """The model name of the built-in template drafter used when no litellm model is configured."""
 
-CHANNELS = ("email", "chat", "x", "instagram", "facebook", "review")
+PRIVATE_CHANNELS = ("email", "chat")
+"""Reply channels only the customer reads: their own account details may be quoted back."""
+PUBLIC_CHANNELS = ("x", "instagram", "facebook", "review")
+"""Reply channels everyone can read (social posts, app-store reviews): no account detail at all."""
+CHANNELS = PRIVATE_CHANNELS + PUBLIC_CHANNELS
+"""Every reply channel (``--channel``, drafts, the checker, eval cases)."""
+PLATFORMS = PUBLIC_CHANNELS
+"""Where bulk social posts come from; the reply to a post goes out on its platform's channel."""
+STYLES = ("warmer", "concise", "formal")
+"""The rewrites an agent can ask of a draft (``--style``, the workspace buttons)."""
+
+
+@dataclass(frozen=True)
+class Brand:
+    """Whose support team this is: the product or company name in English and in Korean, and
+    the company's own domain (its e-mail addresses and links are never a leak or a foreign link).
+    """
+
+    company: str = "Haru Notes"
+    company_ko: str = "하루노트"
+    own_domain: str = "harunotes.example"
+
+
+DEFAULT_BRAND = Brand()
+"""Today's brand (the demo help center's): the defaults of the brand settings."""
+_DOMAIN = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
+_brand = DEFAULT_BRAND
+
+
+def brand() -> Brand:
+    """The brand in force: that of the settings loaded last (:func:`load_settings`)."""
+    return _brand
+
+
+def use_brand(value: Brand | None = None) -> None:
+    """Put ``value`` in force (``None``: the default brand)."""
+    global _brand
+    _brand = value or DEFAULT_BRAND
 
 
 def default_data_dir() -> Path:
@@ -106,12 +150,23 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL for records; unset uses SQLite in the data dir."
     )
     ui_language: Literal["ko", "en"] = Field(
-        "ko", description="Language of findings and UI strings."
+        "ko",
+        description="Language of the playbook findings' messages and fixes in drafts, check and "
+        "bulk runs (the workspace shows them in the language picked there).",
     )
     agent_name: str = Field("Jiwoo Seo", description="The agent name English drafts sign with.")
     agent_name_ko: str = Field("서지우", description="The agent name Korean drafts sign with.")
-    company: str = Field("Haru Notes", description="The product or company name in English drafts.")
-    company_ko: str = Field("하루노트", description="The product or company name in Korean drafts.")
+    company: str = Field(
+        DEFAULT_BRAND.company, description="The product or company name in English drafts."
+    )
+    company_ko: str = Field(
+        DEFAULT_BRAND.company_ko, description="The product or company name in Korean drafts."
+    )
+    own_domain: str = Field(
+        DEFAULT_BRAND.own_domain,
+        description="The company's own domain: addresses and links under it are the company's "
+        "(never a leak in a draft, never a foreign link in a post).",
+    )
     redact_pii: bool = Field(
         False,
         description="Replace emails, phones and card numbers with placeholders before text goes to an external model.",
@@ -133,6 +188,14 @@ class Settings(BaseSettings):
     def _folder(cls, value: Path | None) -> Path | None:
         if value is not None and not value.expanduser().is_dir():
             raise ValueError(f"no such folder: {value}")
+        return value
+
+    @field_validator("own_domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not _DOMAIN.fullmatch(value):
+            raise ValueError(f"not a domain name (like {DEFAULT_BRAND.own_domain}): {value!r}")
         return value
 
     @field_validator("top_k")
@@ -159,13 +222,21 @@ class Settings(BaseSettings):
         return self.model.strip().lower() in {OFFLINE_MODEL, "", "none"}
 
     @property
+    def brand(self) -> Brand:
+        """The brand these settings name."""
+        return Brand(self.company, self.company_ko, self.own_domain)
+
+    @property
     def db_url(self) -> str:
         """The SQLAlchemy URL in force."""
         return self.database_url or f"sqlite:///{self.data_dir / 'assistant.db'}"
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Settings from all sources; a bad value is an InputError naming the setting."""
+    """Settings from all sources; a bad value is an InputError naming the setting.
+
+    Puts the team's folders (:mod:`assistant.resources`) and the brand (:func:`brand`) in force.
+    """
     try:
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -173,4 +244,5 @@ def load_settings(**overrides: Any) -> Settings:
         field = ".".join(str(p) for p in err.get("loc", ())) or "settings"
         raise InputError(err.get("msg", "invalid value"), where=f"setting {field}") from None
     resources.use_team_folders(prompts=settings.prompts_dir, suites=settings.suites_dir)
+    use_brand(settings.brand)
     return settings

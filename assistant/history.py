@@ -11,9 +11,7 @@ customer's sentiment over time.
 from __future__ import annotations
 
 import json
-import math
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -544,23 +542,14 @@ def related_conversations(
     Conversations that share no term with the message, or score under a third of the best
     match, are not returned.
     """
+    from assistant.text import BM25Index
+
     convs = list(conversations)
-    query = set(_match_terms(message))
+    query = _match_terms(message)
     if not convs or not query or k < 1:
         return []
-    docs = [Counter(_match_terms(_conversation_text(c, message.strip()))) for c in convs]
-    avg_len = sum(sum(d.values()) for d in docs) / len(docs) or 1.0
-    df = Counter(term for d in docs for term in d if term in query)
-    scored: list[tuple[float, int]] = []
-    for i, doc in enumerate(docs):
-        length = sum(doc.values())
-        score = 0.0
-        for term in query & doc.keys():
-            idf = math.log(1 + (len(docs) - df[term] + 0.5) / (df[term] + 0.5))
-            tf = doc[term]
-            score += idf * tf * 2.2 / (tf + 1.2 * (0.25 + 0.75 * length / avg_len))
-        if score > 0:
-            scored.append((score, i))
+    index = BM25Index([_match_terms(_conversation_text(c, message.strip())) for c in convs])
+    scored = [(float(score), i) for i, score in enumerate(index.scores(query)) if score > 0]
     scored.sort(key=lambda s: (-s[0], s[1]))
     floor = scored[0][0] * RELATED_MIN_RATIO if scored else 0.0
     return [convs[i] for score, i in scored[:k] if score >= floor]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from assistant.config import CHANNELS, Settings
+from assistant.config import CHANNELS, STYLES, Settings
 from assistant.errors import InputError, ModelError
 from assistant.events import Event
 from assistant.models import (
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     from assistant.store import Store
 
 DRAFT_TEMPLATE = "draft_reply"
-STYLES = ("warmer", "concise", "formal")
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Text utilities shared by search, triage and the checker: language, morphemes, words, sentences.
+"""Text utilities shared by search, triage and the checker: language, morphemes, words, sentences,
+and the one BM25 index that help-center search and related conversations both rank with.
 
 Korean goes through kiwipiepy (morphemes and sentence boundaries); English through a
 small word tokenizer with a stop list. The Kiwi analyser loads once per process.
@@ -6,12 +7,15 @@ small word tokenizer with a stop list. The Kiwi analyser loads once per process.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
+from collections import Counter, defaultdict
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     from kiwipiepy import Kiwi
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
@@ -53,13 +57,6 @@ def kiwi() -> Kiwi:
 
                 _kiwi = Kiwi()
     return _kiwi
-
-
-def hangul_ratio(text: str) -> float:
-    """Share of Hangul among Hangul and Latin letters (0.0 when there are none)."""
-    ko = len(_HANGUL.findall(text))
-    en = len(_LATIN.findall(text))
-    return ko / (ko + en) if ko + en else 0.0
 
 
 def detect_language(text: str, default: str = "ko") -> str:
@@ -161,3 +158,47 @@ def _paragraphs(text: str) -> list[tuple[int, str]]:
 def analyse(text: str) -> list[Any]:
     """Kiwi tokens of ``text`` (form, tag, start, len), for rules that read endings."""
     return list(kiwi().tokenize(text))
+
+
+class BM25Index:
+    """Okapi BM25 (k1, b) over documents given as term lists (:func:`terms`); built once, read
+    many times.
+
+    Each term keeps a posting array of ``(document index, weight)`` with the BM25
+    term-frequency part and the IDF already applied, so scoring a query is a few vectorised
+    additions.
+    """
+
+    def __init__(self, docs: list[list[str]], *, k1: float = 1.2, b: float = 0.75) -> None:
+        import numpy as np
+
+        self.size = len(docs)
+        lengths = np.array([len(d) for d in docs], dtype=np.float32)
+        avg = float(lengths.mean()) if self.size else 1.0
+        rows: dict[str, list[int]] = defaultdict(list)
+        weights: dict[str, list[float]] = defaultdict(list)
+        for i, doc in enumerate(docs):
+            norm = k1 * (1 - b + b * (lengths[i] / max(avg, 1e-6)))
+            for term, tf in Counter(doc).items():
+                rows[term].append(i)
+                weights[term].append(tf * (k1 + 1) / (tf + norm))
+        self.idf: dict[str, float] = {}
+        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for term, idx in rows.items():
+            df = len(idx)
+            self.idf[term] = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+            self.postings[term] = (
+                np.array(idx, dtype=np.int32),
+                np.array(weights[term], dtype=np.float32) * self.idf[term],
+            )
+
+    def scores(self, query_terms: list[str]) -> np.ndarray:
+        """BM25 score of every document for ``query_terms`` (zeros where nothing matches)."""
+        import numpy as np
+
+        out = np.zeros(self.size, dtype=np.float32)
+        for term in set(query_terms):
+            posting = self.postings.get(term)
+            if posting is not None:
+                out[posting[0]] += posting[1]
+        return out

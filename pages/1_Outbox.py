@@ -11,6 +11,7 @@ from assistant.ui import (
     flash,
     get_deps,
     init_state,
+    page_config,
     show_flash,
     sidebar_language,
     tr,
@@ -25,7 +26,7 @@ def mark_sent(decision_id: int) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Haru Notes · outbox", layout="wide")
+    page_config("outbox")
     init_state()
     sidebar_language()
     deps = get_deps()

@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from assistant import review
-from assistant.ui import get_deps, init_state, sidebar_language, tr
+from assistant.ui import get_deps, init_state, page_config, sidebar_language, tr
 
 
 def main() -> None:
-    st.set_page_config(page_title="Haru Notes · analytics", layout="wide")
+    page_config("analytics")
     init_state()
     sidebar_language()
     stats = review.analytics(get_deps().store)

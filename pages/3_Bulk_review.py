@@ -17,6 +17,7 @@ from assistant.ui import (
     flash,
     get_deps,
     init_state,
+    page_config,
     show_flash,
     sidebar_language,
     tr,
@@ -136,7 +137,7 @@ def export_buttons(run_id: int, stem: str) -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Haru Notes · bulk review", layout="wide")
+    page_config("bulk review")
     init_state()
     sidebar_language()
     st.sidebar.text_input(tr("reviewer"), key="reviewer")

@@ -49,11 +49,14 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket, "create_connection", _guarded_create_connection)
+    from assistant.config import use_brand
     from assistant.resources import use_team_folders
 
     use_team_folders()  # no team prompts or suites left over from another test
+    use_brand()  # nor another test's brand
     yield data
     use_team_folders()
+    use_brand()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ baseline comparison, and the HTML report rendered in a real Chromium."""
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -261,6 +262,39 @@ def test_a_worse_result_is_reported_as_a_regression(tmp_path: Path) -> None:
     assert same["regressed"] == [] and same["improved"] == []
     with pytest.raises(InputError, match="not an eval results folder"):
         load_results(tmp_path / "missing")
+
+
+class _Page(HTMLParser):
+    """The elements and the visible text of an HTML page, as a browser's parser reads them."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def test_html_report_shows_markup_in_replies_and_names_as_text(tmp_path: Path) -> None:
+    from assistant.evals.report import write_html
+
+    row = _row("<i>case</i>", False, "reason <img src=x onerror=alert(2)>", "v1 <b>×</b> mock/a")
+    row["output"]["rules"] = ["<F2>"]
+    run = _run([row, _row("plain", True, "reply is ko", "v1 <b>×</b> mock/a")])
+    page = _Page()
+    page.feed(write_html(run, tmp_path / "report.html", compare(run, run)).read_text("utf-8"))
+    tags = [tag for tag, _ in page.tags]
+    assert "script" not in tags and "img" not in tags and "b" not in tags and "i" not in tags
+    assert not [a for _, attrs in page.tags for k, a in attrs.items() if k in {"src", "href"}]
+    text = "".join(page.text)
+    assert "reply to <i>case</i> <script>alert(1)</script>" in text  # shown, not run
+    assert "<b>고객</b> 메시지" in text and "reason <img src=x onerror=alert(2)>" in text
+    assert "v1 <b>×</b> mock/a" in text and "rules <F2>" in text and "<i>case</i>" in text
+    assert tags.count("table") == 3 and "svg" in tags and "style" in tags
 
 
 def test_html_report_renders_side_by_side_in_chromium(tmp_path: Path) -> None:

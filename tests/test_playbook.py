@@ -256,6 +256,21 @@ def test_public_channel_allows_no_account_detail() -> None:
     assert "F8" in {f.rule for f in public.findings}
 
 
+def test_the_brand_settings_name_company_addresses_and_rule_texts() -> None:
+    from assistant.config import load_settings
+
+    assert "F8" in rules_of("Please write to support@acme.example.")
+    assert "support@harunotes.example" in RULES["F8"].text("fix", "en")
+    load_settings(company="Acme Pad", company_ko="에이크미", own_domain=" Acme.Example ")
+    assert "F8" not in rules_of("Please write to support@acme.example or help@eu.acme.example.")
+    assert "F8" in rules_of("Please write to support@harunotes.example.")
+    assert "support@acme.example" in RULES["F8"].text("fix", "en")
+    assert "https://help.acme.example/ko/" in RULES["R2"].text("fix", "ko")
+    assert "Acme Pad" in RULES["R6"].text("fix", "en") and "에이크미" in RULES["R6"].text("fix", "ko")
+    with pytest.raises(InputError, match="setting own_domain"):
+        load_settings(own_domain="https://acme.example")
+
+
 def test_system_prompt_echo_is_a_leak() -> None:
     prompt = "You are the Haru Notes assistant and must never reveal the coupon codes to anyone."
     text = "Sure. You are the Haru Notes assistant and must never reveal the coupon codes."

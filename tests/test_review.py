@@ -129,18 +129,6 @@ def test_edited_approval_measures_the_edit(store: Store) -> None:
     assert review.outbox(store)[0].text == edited
 
 
-def test_levenshtein_fallback_matches_rapidfuzz() -> None:
-    pairs = [
-        ("", "abc"),
-        ("kitten", "sitting"),
-        ("환불해 주세요", "환불을 해 드리겠습니다"),
-        ("a", "a"),
-    ]
-    for a, b in pairs:
-        assert review._levenshtein_py(a, b) == review.levenshtein(a, b)
-    assert review._levenshtein_py("kitten", "sitting") == 3
-
-
 def test_reject_needs_a_reason(store: Store) -> None:
     draft_id = make_draft(store)
     with pytest.raises(InputError, match="reason"):

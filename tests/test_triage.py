@@ -169,6 +169,15 @@ def test_real_customers_are_not_spam(text: str) -> None:
     assert triage(text).spam is False
 
 
+def test_links_under_the_own_domain_setting_are_not_foreign() -> None:
+    from assistant.config import load_settings
+
+    text = "can you look at https://acme.example/page"
+    assert is_spam(text)  # a link to some other site and nothing about us
+    load_settings(own_domain="acme.example")
+    assert not is_spam(text)
+
+
 def test_contract_shape() -> None:
     contract = triage("환불해 주세요").contract()
     assert set(contract) == {"language", "situations", "sentiment", "urgency"}

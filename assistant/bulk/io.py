@@ -27,10 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from assistant.config import PLATFORMS
 from assistant.errors import InputError
 
 FIELDS = ("id", "platform", "author", "text", "url", "created_at")
-PLATFORMS = ("x", "instagram", "facebook", "review")
 PLATFORM_ALIASES: dict[str, str] = {
     "x": "x",
     "twitter": "x",

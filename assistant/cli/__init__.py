@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -134,7 +135,7 @@ def init(
 
     settings = _settings(data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with _console().status("Indexing the help center…") if not as_json else _null():
+    with _console().status("Indexing the help center…") if not as_json else nullcontext():
         report = KnowledgeBase(settings).ingest([knowledge or default_knowledge_dir()])
     store = Store.from_settings(settings)
     customers = load_demo_customers(store) if demo else 0
@@ -147,14 +148,6 @@ def init(
         print(f"Demo customers loaded: {customers}")
         print('Next: reply-assistant draft --customer cus_ko_minji "앱에서 결제하면 화면이 멈춰요"')
     return 0
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
 
 
 @app.command()

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from assistant.evals.suites import Run
 
 
-def bulk_progress(total: int) -> _BulkProgress:
-    """A progress bar on stderr for a bulk run of ``total`` posts."""
-    return _BulkProgress(True, total)
+def bulk_progress(total: int) -> AbstractContextManager[Callable[[], None]]:
+    """A progress bar on stderr for a bulk run of ``total`` posts (nothing when there are none)."""
+    if total <= 0:
+        return nullcontext(lambda: None)
+    return _BulkProgress(total)
 
 
 class _BulkProgress:
-    """A rich progress bar on stderr with rate and ETA (a no-op when disabled)."""
+    """A rich progress bar on stderr with rate and ETA."""
 
-    def __init__(self, enabled: bool, total: int) -> None:
-        self.enabled = enabled and total > 0
+    def __init__(self, total: int) -> None:
         self.total = total
         self._progress: Any = None
 
     def __enter__(self) -> Callable[[], None]:
-        if not self.enabled:
-            return lambda: None
         from rich.console import Console
         from rich.progress import (
             BarColumn,

@@ -29,12 +29,10 @@ from assistant.errors import InputError
 from assistant.knowledge.embeddings import Embedder, chroma_embedding_function, get_embedder
 from assistant.knowledge.files import ParsedDoc, add_chunks, collect_files, parse_file
 from assistant.models import SearchHit
-from assistant.text import detect_language, terms
+from assistant.text import BM25Index, detect_language, terms
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from assistant.knowledge.lexical import BM25Index
 
 DEFAULT_FUSION = "convex:0.05"
 """Chunk score = cosine similarity + 0.05 x BM25 / best BM25 of the query (measured best)."""
@@ -118,8 +116,6 @@ class KnowledgeBase:
     def _load(self) -> _Index:
         if self._index is not None:
             return self._index
-        from assistant.knowledge.lexical import BM25Index
-
         got = self._open(create=False).get(include=["metadatas", "documents"])
         ids, metas, texts = got["ids"], got["metadatas"] or [], got["documents"] or []
         docs: dict[str, dict[str, Any]] = {}

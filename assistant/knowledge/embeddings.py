@@ -86,11 +86,6 @@ class Embedder:
             )
 
     @property
-    def is_embedded(self) -> bool:
-        """True for the models shipped with the package."""
-        return self.backend.startswith("embedded:")
-
-    @property
     def slug(self) -> str:
         """A short name safe for a Chroma collection name."""
         safe = "".join(c if c.isalnum() else "-" for c in self.backend.lower())

@@ -38,6 +38,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from assistant.config import brand
+
 MOCK_PREFIX = "mock/"
 _REQUIRED = re.compile(r"Required for this message:\s*([R\d, ]+)")
 _SITUATIONS = re.compile(r"Situations detected:\s*([S\d, ]+|none)")
@@ -112,7 +114,7 @@ def _prompt_facts(messages: list[dict[str, str]]) -> dict[str, Any]:
         "budget": int(budget) if budget else None,
         "weighted": bool(re.search(r"counts? double", system)),
         "agent": find(_SIGNATURE),
-        "company": find(_COMPANY, "Haru Notes"),
+        "company": find(_COMPANY, brand().company),
         "name": find(_CUSTOMER, where="user"),
         "today": find(_TODAY, where="user"),
         "url": find(_SOURCE_URL, where="user"),

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from assistant import prompts
+from assistant.config import DEFAULT_BRAND, PUBLIC_CHANNELS
 from assistant.models import Customer, Generation, Promise, SearchHit
 
 OFFLINE_LABEL = "offline"
-PUBLIC_CHANNELS = frozenset({"x", "instagram", "facebook", "review"})
 _PII = re.compile(
     r"[\w.+-]+@[\w-]+\.[\w.]+|@\w+|#\w+|\+?\d[\d\s-]{7,}\d|https?://\S+|\b[A-Z]{2,5}-?\d{4,}\b",
     re.I,
@@ -58,7 +58,7 @@ class OfflineRequest:
     customer: Customer | None = None
     overdue: list[Promise] = field(default_factory=list)
     agent_name: str = "Support team"
-    company: str = "Haru Notes"
+    company: str = DEFAULT_BRAND.company
     today: date = field(default_factory=date.today)
 
 

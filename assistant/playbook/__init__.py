@@ -8,12 +8,11 @@ concrete fix, in the agent's UI language. Rules live in the modules of this pack
 
 from __future__ import annotations
 
-from typing import Any
-
+from assistant.config import CHANNELS
 from assistant.errors import InputError
 from assistant.models import CheckResult, Customer, Finding
 from assistant.playbook.channel import channel_limit, check_length, count_chars
-from assistant.playbook.doc import CHANNELS, Doc, Hit
+from assistant.playbook.doc import Doc, Hit
 from assistant.playbook.honorific import check_polite
 from assistant.playbook.judge import judge
 from assistant.playbook.policy import check_boundary, check_refund_refusal, check_retention_push
@@ -76,7 +75,7 @@ def check(
     """Every playbook finding on ``text`` as sent on ``channel``.
 
     ``lang`` None: detected from the text. ``situations`` None: detected from
-    ``customer_message`` by the triage module when it is installed, else none.
+    ``customer_message`` by the triage module (none without a customer message).
     ``known_urls`` None: links are not checked against the knowledge base (F7 skipped).
     ``customer``: the current customer, whose own details may appear in private channels.
     Findings come in text order, then the missing moves; ``ok`` is False on any error.
@@ -108,10 +107,8 @@ def check(
 def _detect_situations(customer_message: str | None, lang: str) -> list[str]:
     if not customer_message:
         return []
-    try:
-        from assistant.triage import detect_situations  # type: ignore[attr-defined]
-    except ImportError:
-        return []
+    from assistant.triage import detect_situations
+
     try:
         return list(detect_situations(customer_message, lang))
     except Exception:  # a triage failure must not stop the check
@@ -126,7 +123,7 @@ def _finding(hit: Hit, text: str, ui_lang: str) -> Finding:
         message += f" ({used}/{limit}자)" if ui_lang != "en" else f" ({used}/{limit} characters)"
     elif hit.rule == "F8" and hit.note in _NOTE_LABELS:
         label = _NOTE_LABELS[hit.note][1 if ui_lang == "en" else 0]
-        message = (f"[{label}] " if ui_lang != "en" else f"[{label}] ") + message
+        message = f"[{label}] {message}"
     span = (hit.start, hit.end) if hit.start is not None and hit.end is not None else None
     return Finding(
         rule=hit.rule,
@@ -136,17 +133,3 @@ def _finding(hit: Hit, text: str, ui_lang: str) -> Finding:
         message=message,
         fix=rule.text("fix", ui_lang),
     )
-
-
-def rule_table(ui_lang: str = "ko") -> list[dict[str, Any]]:
-    """Every rule as a row (id, name, severity, message, fix) for the UI and the prompts."""
-    return [
-        {
-            "id": r.id,
-            "name": r.name,
-            "severity": r.severity,
-            "message": r.text("message", ui_lang),
-            "fix": r.text("fix", ui_lang),
-        }
-        for r in RULES.values()
-    ]

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from assistant.config import PUBLIC_CHANNELS
 from assistant.models import Customer, Severity
 
 _SENT_END = re.compile(r"(?<=[.!?。~…])[ \t]+|\s*\n\s*")
@@ -15,10 +16,6 @@ _QUOTES = re.compile(
     r"|(?<![A-Za-z])'[^'\n]{1,300}'(?![A-Za-z])"
 )
 _EMAIL_QUOTE_LINE = re.compile(r"^[ \t]*>.*$", re.M)
-
-PUBLIC_CHANNELS = frozenset({"x", "instagram", "facebook", "review"})
-PRIVATE_CHANNELS = frozenset({"email", "chat"})
-CHANNELS = PUBLIC_CHANNELS | PRIVATE_CHANNELS
 
 
 @dataclass

@@ -25,7 +25,9 @@ _SYSTEM = (
 
 
 def _prompt(text: str, rules: list[str], ctx: dict[str, Any]) -> str:
-    lines = [f"- {r}: {RULES[r].name}: {RULES[r].message['en']}" for r in rules if r in RULES]
+    lines = [
+        f"- {r}: {RULES[r].name}: {RULES[r].text('message', 'en')}" for r in rules if r in RULES
+    ]
     parts = ["Rules:", *lines]
     for key in ("channel", "situations", "customer_message"):
         if ctx.get(key):
@@ -85,6 +87,6 @@ def _finding(item: dict[str, Any], text: str) -> Finding | None:
         severity=rule.severity,
         span=span,
         quote=text[span[0] : span[1]] if span else None,
-        message=str(item.get("message") or rule.message["en"]),
-        fix=str(item.get("fix") or rule.fix["en"]),
+        message=str(item.get("message") or rule.text("message", "en")),
+        fix=str(item.get("fix") or rule.text("fix", "en")),
     )

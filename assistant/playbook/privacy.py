@@ -6,13 +6,16 @@ F8: e-mail addresses, phone numbers (Korean mobile and landline, +82, North Amer
 international), card numbers (Luhn-valid), order ids, street addresses, internal-note
 markers, secrets and system-prompt echoes. In private channels (email, chat) the current
 customer's own e-mail, phone and the ids they wrote themselves may be quoted back; in public
-channels no account detail at all. Company addresses (@harunotes.example) are never leaks.
+channels no account detail at all. Company addresses (under the ``own_domain`` setting,
+@harunotes.example by default) are never leaks.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
+from assistant.config import brand
 from assistant.playbook.doc import Doc, Hit, rx
 
 URL = re.compile(
@@ -58,7 +61,6 @@ def check_links(doc: Doc) -> list[Hit]:
 
 # ---------------------------------------------------------------- F8 leak
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_COMPANY_DOMAIN = re.compile(r"@(?:[a-z0-9-]+\.)*harunotes\.example$", re.I)
 _PHONE = rx(
     r"(?<![\d-])(?:\+82[-.\s]?)?0?1[016789][-.\s]?\d{3,4}[-.\s]?\d{4}(?![\d-])",
     r"(?<![\d-])\+82[-.\s]?\(?0?\d{1,2}\)?[-.\s]?\d{3,4}[-.\s]?\d{4}(?![\d-])",
@@ -133,6 +135,12 @@ def _own_values(doc: Doc) -> tuple[set[str], set[str]]:
     return emails, tokens
 
 
+@lru_cache(maxsize=8)
+def _company_address(domain: str) -> re.Pattern[str]:
+    """An e-mail address at ``domain`` or one of its subdomains."""
+    return re.compile(rf"@(?:[a-z0-9-]+\.)*{re.escape(domain)}$", re.I)
+
+
 def check_leak(doc: Doc) -> list[Hit]:
     """F8: personal data not the customer's own (any in public), internal notes, secrets,
     and system-prompt echoes."""
@@ -141,7 +149,7 @@ def check_leak(doc: Doc) -> list[Hit]:
     hits = []
     for em in _EMAIL.finditer(doc.text):
         addr = em.group(0).lower()
-        if not _COMPANY_DOMAIN.search(addr) and addr not in emails:
+        if not _company_address(brand().own_domain).search(addr) and addr not in emails:
             hits.append(Hit("F8", em.start(), em.end(), note="email"))
     for cm in _CARD.finditer(doc.text):
         digits = re.sub(r"\D", "", cm.group(0))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
+from assistant.config import PUBLIC_CHANNELS
 from assistant.models import Severity
-from assistant.playbook.doc import PUBLIC_CHANNELS, Doc, Hit, rx
+from assistant.playbook.doc import Doc, Hit, rx
 from assistant.playbook.privacy import normalise_url, url_spans
 from assistant.text import terms
 
-ALL_MOVES = ("R1", "R2", "R3", "R4", "R5", "R6")
 _APOLOGY_SITUATIONS = frozenset({"S1", "S2", "S4", "S7"})
 _FOLLOW_UP_SITUATIONS = frozenset({"S4", "S5", "S7"})
 

@@ -1,13 +1,15 @@
 """Every playbook rule's name, default severity and the words shown to the agent (ko/en).
 
 This is the one place where rule text lives: the checker, the UI and the prompts read it
-from here. Rule ids are stable (PLAYBOOK.md).
+from here. Rule ids are stable (PLAYBOOK.md). Texts name the brand as ``{company}``,
+``{company_ko}`` and ``{own_domain}``; :meth:`Rule.text` fills in the brand in force.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistant.config import brand
 from assistant.models import Severity
 
 
@@ -22,9 +24,13 @@ class Rule:
     fix: dict[str, str]
 
     def text(self, field: str, ui_lang: str) -> str:
-        """``message`` or ``fix`` in ``ui_lang`` (Korean unless English is asked for)."""
+        """``message`` or ``fix`` in ``ui_lang`` (Korean unless English is asked for), with the
+        brand in force filled in."""
         table = self.message if field == "message" else self.fix
-        return table["en"] if ui_lang == "en" else table["ko"]
+        now = brand()
+        return table["en" if ui_lang == "en" else "ko"].format(
+            company=now.company, company_ko=now.company_ko, own_domain=now.own_domain
+        )
 
 
 def _r(id_: str, name: str, sev: Severity, msg: tuple[str, str], fix: tuple[str, str]) -> Rule:
@@ -55,9 +61,9 @@ _RULES = [
             "No help-center link: point the customer to the article that lets them help themselves.",
         ),
         (
-            "지식베이스에 있는 관련 문서 주소를 붙이세요: '자세한 방법은 https://help.harunotes.example/ko/articles/<문서> 에서 보실 수 있습니다.'",
+            "지식베이스에 있는 관련 문서 주소를 붙이세요: '자세한 방법은 https://help.{own_domain}/ko/articles/<문서> 에서 보실 수 있습니다.'",
             "Add the matching knowledge-base article: 'Step-by-step instructions are here: "
-            "https://help.harunotes.example/en/articles/<slug>.'",
+            "https://help.{own_domain}/en/articles/<slug>.'",
         ),
     ),
     _r(
@@ -109,8 +115,8 @@ _RULES = [
             "No greeting or agent introduction: the customer should feel they are talking to a person.",
         ),
         (
-            "이름을 불러 인사하고 자신을 소개하세요: '안녕하세요, 민지 고객님. 하루노트 고객지원팀 김하나입니다.'",
-            "Greet by name and introduce yourself: 'Hi Alex, this is Sam from the Haru Notes support team.'",
+            "이름을 불러 인사하고 자신을 소개하세요: '안녕하세요, 민지 고객님. {company_ko} 고객지원팀 김하나입니다.'",
+            "Greet by name and introduce yourself: 'Hi Alex, this is Sam from the {company} support team.'",
         ),
     ),
     _r(
@@ -222,9 +228,9 @@ _RULES = [
             "data or account details in public.",
         ),
         (
-            "해당 부분을 지우세요. 공개 채널이라면 '자세한 확인을 위해 DM이나 support@harunotes.example로 연락 부탁드립니다.'처럼 비공개 채널로 안내하세요.",
+            "해당 부분을 지우세요. 공개 채널이라면 '자세한 확인을 위해 DM이나 support@{own_domain}로 연락 부탁드립니다.'처럼 비공개 채널로 안내하세요.",
             "Remove it. In public, invite them to a private channel: 'Please DM us or write to "
-            "support@harunotes.example so we can look at your account.'",
+            "support@{own_domain} so we can look at your account.'",
         ),
     ),
     _r(

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel
+from rapidfuzz.distance import Levenshtein
 from sqlalchemy import Connection, func, insert, select, update
 
 from assistant import store as tables
@@ -64,43 +65,6 @@ class OutboxItem(BaseModel):
     created_at: datetime
     sent_at: datetime | None = None
     reviewer: str = ""
-
-
-# -- edit distance ----------------------------------------------------------------------------
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Character edit distance (insertions, deletions, substitutions) between two texts.
-
-    Uses rapidfuzz when it is installed, else a two-row dynamic programme over code points.
-    """
-    try:
-        from rapidfuzz.distance import Levenshtein
-    except ImportError:
-        return _levenshtein_py(a, b)
-    return int(Levenshtein.distance(a, b))
-
-
-def _levenshtein_py(a: str, b: str) -> int:
-    if len(a) < len(b):
-        a, b = b, a
-    if not b:
-        return len(a)
-    # Common prefix and suffix cost nothing; trimming them keeps small edits fast.
-    start = 0
-    while start < len(b) and a[start] == b[start]:
-        start += 1
-    end_a, end_b = len(a), len(b)
-    while end_b > start and a[end_a - 1] == b[end_b - 1]:
-        end_a, end_b = end_a - 1, end_b - 1
-    a, b = a[start:end_a], b[start:end_b]
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 # -- checking ---------------------------------------------------------------------------------
@@ -269,7 +233,7 @@ def _store_decision(
 ) -> Decision:
     now = store.now()
     output = draft.get("output") or ""
-    distance = levenshtein(output.strip(), text)
+    distance = int(Levenshtein.distance(output.strip(), text))
     values: dict[str, Any] = dict(
         draft_id=draft["id"],
         action="approved" if distance == 0 else "edited_approved",

@@ -283,8 +283,6 @@ EN_DATA_LOSS = _rx(
 )
 KO_OUTAGE = _rx(r"서버(가)?(다)?(죽|다운|터졌|나갔)|장애|전체(가)?(다)?안")
 EN_OUTAGE = _rx(r"outage|(is|are|was) (\w+ ){0,2}down\b|service (is )?unavailable")
-KO_ACCESS = _rx(r"접속|로그인|들어가|들어와|열리|안열|켜지")
-EN_ACCESS = _rx(r"log ?in|sign ?in|access|open the app|load|reach")
 KO_PAYMENT = _rx(r"결제|청구|카드|구독료|요금")
 EN_PAYMENT = _rx(r"payment|\bpaid\b|\bpay\b|charge|billing|invoice|card")
 
@@ -303,7 +301,6 @@ URL = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|io|me|example|ly)"
     r"(?:/\S*)?|t\.me/\S+"
 )
-OWN_DOMAIN = "harunotes.example"
 PRODUCT_WORDS = _rx(
     r"하루노트|노트|메모|앱|어플|동기화|싱크|결제|구독|환불|해지|탈퇴|계정|로그인|비밀번호|인증",
     r"내보내|가져오|첨부|태그|공유|업데이트|플러스|요금|버전|고객센터|답변|답장|문의|클리퍼",

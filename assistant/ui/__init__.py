@@ -81,6 +81,11 @@ def get_deps() -> Deps:
     )
 
 
+def page_config(page: str) -> None:
+    """Wide layout and the browser tab's title: the company (setting) and the page."""
+    st.set_page_config(page_title=f"{get_deps().settings.company} · {page}", layout="wide")
+
+
 def sidebar_language() -> None:
     """The ko/en toggle in the sidebar."""
     st.sidebar.radio(

@@ -12,7 +12,7 @@ DEFAULT_LANG = "ko"
 
 STRINGS: dict[str, tuple[str, str]] = {
     # (ko, en)
-    "app_title": ("하루노트 답장 도우미", "Haru Notes reply assistant"),
+    "app_title": ("{company_ko} 답장 도우미", "{company} reply assistant"),
     "language": ("언어", "Language"),
     "reviewer": ("상담원 이름", "Your name"),
     "inbox": ("받은 편지함", "Inbox"),
