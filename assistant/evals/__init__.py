@@ -2,7 +2,9 @@
 
 A suite (``evals/suites/<name>.yaml``, or ``.jsonl`` with an optional ``{"suite": {...}}``
 header line) has a ``target``: ``draft`` (the pipeline drafts a reply per variant),
-``retrieve`` (help-center search only) or ``check`` (the playbook checker on a given text).
+``retrieve`` (help-center search only), ``check`` (the playbook checker on a given text),
+``triage`` (triage by the model a case names) or ``judge`` (the playbook's LLM judge, by the
+model a case names, on a given text); see :mod:`assistant.evals.steps`.
 A suite may wrap a labelled file (``source: ../retrieval.jsonl``, ``format: retrieval`` or
 ``checker``) instead of listing ``cases``. ``defaults`` (like promptfoo's ``defaultTest``)
 give every case its channel, language and extra assertions. See ``assistant.evals.assertions``
@@ -95,13 +97,6 @@ def eval_deps(settings: Settings, today: date = EVAL_TODAY) -> Deps:
     return Deps(settings=own, store=store, kb=kb, clock=lambda: moment)
 
 
-def litellm_model(model: str) -> str:
-    """The litellm model string for a variant model (``mock/x`` → an OpenAI-shaped name)."""
-    from assistant.llm.mock import is_mock
-
-    return "openai/mock-" + model.split("/", 1)[1] if is_mock(model) else model
-
-
 def run_suites(
     suites: list[Suite],
     variants: list[Variant],
@@ -153,6 +148,8 @@ def _request(case: Case, variant: Variant) -> DraftRequest:
 
 
 def _variant_deps(deps: Deps, variant: Variant) -> Deps:
+    from assistant.llm.mock import litellm_model
+
     model = litellm_model(variant.model)
     return dataclasses.replace(deps, settings=deps.settings.model_copy(update={"model": model}))
 
@@ -260,7 +257,13 @@ def _draft(
 
 
 def _run_other(suite: Suite, case: Case, deps: Deps) -> Output:
-    """A retrieve or check case (no model)."""
+    """A retrieve or check case (no model), or a triage or judge case (its own model)."""
+    from assistant.evals import steps
+
+    if suite.target == "triage":
+        return steps.run_triage(case, deps.settings)
+    if suite.target == "judge":
+        return steps.run_judge(case, deps.settings)
     if suite.target == "retrieve":
         k = max([int(a.options.get("k", 3)) for a in case.asserts] + [5])
         hits = deps.kb.search(case.message, k=k, lang=case.lang)
