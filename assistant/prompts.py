@@ -29,7 +29,9 @@ from assistant.errors import InputError
 
 _HEADER = re.compile(r"\{#-?(.*?)-?#\}", re.S)
 _FENCE = re.compile(
-    r"<\s*/?\s*(customer_message|history|sources|playbook|findings|agent_edit)[^>]*>", re.I
+    r"<\s*/?\s*(customer_message|history|sources|playbook|findings|agent_edit|message|draft"
+    r"|channel|situations|rubric|reply)[^>]*>",
+    re.I,
 )
 
 

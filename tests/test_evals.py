@@ -109,6 +109,20 @@ def test_llm_judge_scores_through_litellm_mock_and_is_cached(tmp_path: Path) -> 
     assert stats.model_calls == 2 and stats.cache_hits == 1
 
 
+def test_mock_judge_reads_the_rubric_and_the_reply_from_the_prompt(tmp_path: Path) -> None:
+    from assistant.config import load_settings
+    from assistant.evals.judge import make_judge
+
+    stats = evals.Stats()
+    judge = make_judge(load_settings(), ResponseCache(tmp_path / "c.sqlite"), stats, "en")
+    rubric = 'The reply says "sorry" and gives "two business days".'
+    half = Assertion("llm_judge", rubric, options={"model": "mock/judge"})
+    result = evaluate(half, _out("We are sorry for the trouble."), Context(judge=judge))
+    assert (result.score, result.passed) == (0.5, False)
+    assert result.reason == "missing 'two business days'"
+    assert stats.model_calls == 1  # through litellm's mock, parsed as a Judgement
+
+
 def _render(version: str, channel: str, language: str = "ko") -> list[dict[str, str]]:
     from assistant import playbook, prompts
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import InputError
+from assistant.errors import InputError, ModelError
 from assistant.evals.checker import evaluate_checker
 from assistant.models import Customer
 from assistant.playbook import (
@@ -384,7 +384,8 @@ def test_judge_with_mock_response() -> None:
     found = judge(text, model="openai/gpt-4o-mini", mock_response=reply)
     assert [f.rule for f in found] == ["F2"]
     assert found[0].span == (3, 30) and found[0].quote == "guarantee it ships tomorrow"
-    assert judge(text, model="openai/gpt-4o-mini", mock_response="not json") == []
+    with pytest.raises(ModelError, match=r"not valid JudgeAnswer JSON \(answer: Invalid JSON"):
+        judge(text, model="openai/gpt-4o-mini", mock_response="not json")
 
 
 def test_corpus_meets_targets() -> None:

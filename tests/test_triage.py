@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from assistant import triage as triage_module
+from assistant import llm
+from assistant.config import Settings, load_settings
 from assistant.errors import InputError
 from assistant.evals.triage import evaluate_triage, load_cases, polarity
 from assistant.models import SITUATIONS
 from assistant.text import detect_language
 from assistant.triage import detect_situations, is_spam, sentiment, triage
+from tests.fakellm import FakeLLM
 
 EVALS = Path(__file__).resolve().parent.parent / "evals"
 
@@ -192,10 +194,17 @@ def test_triage_is_deterministic() -> None:
     assert triage(text) == triage(text)
 
 
+def _model_settings(fake: FakeLLM) -> Settings:
+    return load_settings(model="openai/fake", api_base=fake.api_base, max_retries=1)
+
+
 def test_model_answer_is_used_when_valid(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     answer = '{"language": "en", "situations": ["S8", "S2"], "sentiment": 2, "urgency": "low"}'
-    monkeypatch.setattr(triage_module, "_ask_model", lambda model, text: answer)
-    result = triage("whatever the customer wrote", model="openai/test")
+    with FakeLLM(default=answer) as fake:
+        result = triage(
+            "whatever the customer wrote", model="openai/fake", settings=_model_settings(fake)
+        )
     assert result.situations == ["S2", "S8"]
     assert result.sentiment == 1.0
     assert result.urgency == "low"
@@ -203,14 +212,15 @@ def test_model_answer_is_used_when_valid(monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.mark.parametrize("answer", ["not json at all", '{"situations": "S1"', "boom"])
 def test_model_failure_falls_back_to_rules(monkeypatch: pytest.MonkeyPatch, answer: str) -> None:
-    def fake(model: str, text: str) -> str:
-        if answer == "boom":
-            raise ConnectionError("provider down")
-        return answer
-
-    monkeypatch.setattr(triage_module, "_ask_model", fake)
+    monkeypatch.setattr(llm, "BACKOFF_BASE", 0.01)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
     text = "두 번 결제됐어요 환불해 주세요"
-    assert triage(text, model="openai/test") == triage(text)
+    with FakeLLM(default=answer) as fake:
+        if answer == "boom":
+            for _ in range(2):
+                fake.enqueue_fault(500)
+        assert triage(text, model="openai/fake", settings=_model_settings(fake)) == triage(text)
+        assert len(fake.requests) == 2  # one retry, then the rules
 
 
 # --- the labelled set ------------------------------------------------------------------------

@@ -330,7 +330,9 @@ def check(
     )
     if judge:
         result.findings.extend(
-            playbook.judge(text, model=judge, channel=channel, customer_message=message)
+            playbook.judge(
+                text, model=judge, settings=settings, channel=channel, customer_message=message
+            )
         )
     if as_json:
         _emit(result.contract())

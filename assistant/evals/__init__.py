@@ -2,7 +2,9 @@
 
 A suite (``evals/suites/<name>.yaml``, or ``.jsonl`` with an optional ``{"suite": {...}}``
 header line) has a ``target``: ``draft`` (the pipeline drafts a reply per variant),
-``retrieve`` (help-center search only) or ``check`` (the playbook checker on a given text).
+``retrieve`` (help-center search only), ``check`` (the playbook checker on a given text),
+``triage`` (triage by the model a case names) or ``judge`` (the playbook's LLM judge, by the
+model a case names, on a given text); see :mod:`assistant.evals.steps`.
 A suite may wrap a labelled file (``source: ../retrieval.jsonl``, ``format: retrieval`` or
 ``checker``) instead of listing ``cases``. ``defaults`` (like promptfoo's ``defaultTest``)
 give every case its channel, language and extra assertions. See ``assistant.evals.assertions``
@@ -11,10 +13,10 @@ for the assertion kinds.
 Variants: each prompt version × each model. ``offline`` is the template drafter (prompts do not
 apply, so it runs once); ``mock/<name>`` answers deterministically from the rendered prompt
 (``assistant.llm.mock``); anything else is a litellm model string. Model answers are cached in
-``<data_dir>/eval-cache.sqlite`` (keyed by model + rendered messages + parameters), and the
-draft is then replayed through ``pipeline.draft_reply`` with litellm's ``mock_response``, so
-the checker, the retrieval and the record are exactly the pipeline's. Evals measure the
-model's first answer to each prompt. Drafts are recorded in ``<data_dir>/evals.db`` (seeded
+``<data_dir>/eval-cache.sqlite`` (keyed by model + rendered messages + parameters). Every case
+is drafted by the pipeline's drafting core (``pipeline.agenerate_and_check``), so the
+retrieval, the prompt, the checker and the record are exactly the pipeline's. Evals measure
+the model's first answer to each prompt. Drafts are recorded in ``<data_dir>/evals.db`` (seeded
 with the demo customers), never among the agents' drafts.
 """
 
@@ -232,7 +234,13 @@ async def _adraft(
 
 
 def _run_other(suite: Suite, case: Case, deps: Deps) -> Output:
-    """A retrieve or check case (no model)."""
+    """A retrieve or check case (no model), or a triage or judge case (its own model)."""
+    from assistant.evals import steps
+
+    if suite.target == "triage":
+        return steps.run_triage(case, deps.settings)
+    if suite.target == "judge":
+        return steps.run_judge(case, deps.settings)
     if suite.target == "retrieve":
         k = max([int(a.options.get("k", 3)) for a in case.asserts] + [5])
         hits = deps.kb.search(case.message, k=k, lang=case.lang)

@@ -16,7 +16,8 @@ Kinds (``type`` in a suite file), with what ``value`` means:
   1/rank, so ``threshold: 1`` asks for rank 1.
 - ``situations``: expected triage situations (``mode: exact`` (default) or ``includes``).
 - ``llm_judge``: a rubric (write it in the case's language); ``model`` is any litellm
-  model string; the judge answers ``{"score": 0..1, "reason": ...}``. ``threshold`` 0.7.
+  model string or ``mock/<name>``; the judge answers ``{"score": 0..1, "reason": ...}``
+  (``assistant.evals.judge``). ``threshold`` 0.7.
 - ``cost_max`` (USD) / ``latency_max`` (ms): from the usage recorded on the draft.
 
 Every assertion takes ``weight`` (default 1) and ``threshold`` (default 1, or 0.7 for the
@@ -25,7 +26,6 @@ judge): it passes when its score reaches the threshold.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -281,32 +281,3 @@ def _score(a: Assertion, out: Output, ctx: Context) -> tuple[float, str]:
         "latency_max": lambda: _usage_max(a, out, "latency_ms", "ms"),
     }
     return simple[kind]()
-
-
-def judge_messages(text: str, rubric: str, language: str) -> list[dict[str, str]]:
-    """The judge prompt: the rubric as given, the reply fenced as data, a JSON answer asked."""
-    from assistant.prompts import fence
-
-    if language == "ko":
-        system = (
-            "당신은 고객지원 답변을 평가하는 심사자입니다. 아래 기준에 따라 답변을 0부터 1 사이 "
-            ' 점수로 평가하고 JSON 한 줄로만 답하세요: {"score": 0.0~1.0, "reason": "이유"}.'
-        )
-    else:
-        system = (
-            "You grade customer-support replies. Score the reply against the rubric from 0 to 1 "
-            'and answer with one line of JSON only: {"score": 0.0-1.0, "reason": "why"}.'
-        )
-    user = f"<rubric>\n{fence(rubric)}\n</rubric>\n\n<reply>\n{fence(text)}\n</reply>"
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
-
-
-def parse_judgement(raw: str) -> tuple[float, str]:
-    """``(score, reason)`` from the judge's answer; an unreadable answer scores 0."""
-    match = re.search(r"\{.*\}", raw, re.S)
-    try:
-        data = json.loads(match.group(0)) if match else {}
-        score = min(1.0, max(0.0, float(data.get("score", 0.0))))
-        return score, str(data.get("reason", ""))[:300]
-    except (ValueError, TypeError, AttributeError):
-        return 0.0, f"unreadable judgement: {raw[:120]!r}"

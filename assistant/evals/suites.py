@@ -1,9 +1,9 @@
 """Eval suites and the values a run is made of: cases, variants, rows, stats.
 
 A suite (``<name>.yaml`` in the team's suites folder or the shipped ones, or ``.jsonl`` with
-an optional ``{"suite": {...}}`` header line) has a ``target``: ``draft``, ``retrieve`` or
-``check``; it may wrap a labelled file (``source: ../retrieval.jsonl``) instead of listing
-``cases``.
+an optional ``{"suite": {...}}`` header line) has a ``target``: ``draft``, ``retrieve``,
+``check``, ``triage`` or ``judge`` (:mod:`assistant.evals.steps`); it may wrap a labelled
+file (``source: ../retrieval.jsonl``) instead of listing ``cases``.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from assistant import resources
 from assistant.errors import InputError
 from assistant.evals.assertions import Assertion
 
-TARGETS = ("draft", "retrieve", "check")
+TARGETS = ("draft", "retrieve", "check", "triage", "judge")
 SUITE_SUFFIXES = (".yaml", ".yml", ".jsonl")
 SHARED = "all"
-"""The variant name of retrieve/check suites, whose results do not depend on prompt or model."""
+"""The variant name of retrieve, check, triage and judge suites, whose results do not depend on
+the prompt version or model of the run's variants (triage and judge cases name their own)."""
 
 
 @dataclass

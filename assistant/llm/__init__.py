@@ -10,6 +10,15 @@ Every request has ``settings.request_timeout``. When all fail, :class:`ModelErro
 one line what happened. API keys stay in the provider's environment variables and are never
 logged; with ``redact_pii`` the model sees placeholders instead of personal values
 (:mod:`assistant.llm.redact`).
+
+Structured calls (:func:`complete_json`, :func:`acomplete_json`) go through the same attempts
+and ask for JSON that fits a pydantic model: litellm's ``response_format`` gets the model
+itself (sent as a JSON schema) where litellm knows the model supports schemas
+(``litellm.supports_response_schema``), else JSON mode (``{"type": "json_object"}``); a provider
+with neither has the parameter dropped (``drop_params``), so the prompt must ask for JSON too.
+The answer is parsed with ``schema.model_validate_json``; an answer that does not fit is
+retried once (on the same model while it has retries left, else on the next one), and a
+second one ends the call with a :class:`ModelError` naming the schema and the first problems.
 """
 
 from __future__ import annotations
@@ -22,14 +31,18 @@ import os
 import random
 import re
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from assistant.config import Settings
 from assistant.errors import ModelError
 from assistant.models import Generation
 
 TokenCallback = Callable[[str], None]
+T = TypeVar("T")
+Schema = TypeVar("Schema", bound=BaseModel)
 _SECRET = re.compile(r"\b(sk|pk|rk|key|token|api)[-_][A-Za-z0-9_-]{8,}", re.I)
 BACKOFF_BASE = 0.5
 """Seconds before the first retry when the provider gives no Retry-After; doubles each time."""
@@ -47,8 +60,16 @@ _RETRY_NAMES = {
 }
 
 
+MALFORMED_RETRIES = 1
+"""How many structured answers that do not fit their schema one call retries before it fails."""
+
+
 class BrokenStreamError(Exception):
     """A streamed answer stopped before the model said it had finished."""
+
+
+class MalformedAnswer(Exception):
+    """A structured answer that is not JSON fitting its schema."""
 
 
 _configured = False
@@ -230,19 +251,25 @@ class _Call:
             self.messages, self.redactor = redact_messages(messages)
         self.errors: list[str] = []
         self.skip: str | None = None
+        self.malformed = 0
         self.started = time.perf_counter()
 
     def attempts(self) -> Iterator[tuple[str, int]]:
         """(model, attempt number) for every attempt allowed."""
         for model in plan(self.settings):
             for attempt in range(1, self.settings.max_retries + 2):
-                if self.skip == model:
+                if self.skip == model or self.malformed > MALFORMED_RETRIES:
                     break
                 yield model, attempt
 
     def failed(self, model: str, attempt: int, exc: BaseException) -> float | None:
         """Record a failed attempt; the seconds to wait before the next one at this model."""
-        wait = backoff(exc, attempt) if attempt <= self.settings.max_retries else None
+        if isinstance(exc, MalformedAnswer):
+            self.malformed += 1
+            retry = attempt <= self.settings.max_retries and self.malformed <= MALFORMED_RETRIES
+            wait = 0.0 if retry else None
+        else:
+            wait = backoff(exc, attempt) if attempt <= self.settings.max_retries else None
         if wait is None:
             self.skip = model
         note = f" (retrying in {wait:.1f} s)" if wait is not None else ""
@@ -295,19 +322,37 @@ def complete(
     ``extra`` goes to litellm as is (tests pass ``mock_response``).
     """
     call = _Call(messages, settings)
+
+    def once(model: str) -> Generation:
+        if on_token is None:
+            response = call.litellm.completion(**_params(settings, model, call.messages, **extra))
+            return call.result(response, _text(response, model))
+        return call.result(*_stream(call, model, on_token, on_restart, **extra))
+
+    return _retrying(call, once)
+
+
+def _retrying(call: _Call, once: Callable[[str], T]) -> T:
+    """``once(model)`` for each allowed attempt until one returns; waits between attempts."""
     for model, attempt in call.attempts():
         try:
-            if on_token is None:
-                response = call.litellm.completion(
-                    **_params(settings, model, call.messages, **extra)
-                )
-                return call.result(response, _text(response, model))
-            response, text = _stream(call, model, on_token, on_restart, **extra)
-            return call.result(response, text)
+            return once(model)
         except Exception as exc:
             wait = call.failed(model, attempt, exc)
         if wait:
             time.sleep(wait)
+    raise call.give_up()
+
+
+async def _aretrying(call: _Call, once: Callable[[str], Awaitable[T]]) -> T:
+    """Async version of :func:`_retrying`."""
+    for model, attempt in call.attempts():
+        try:
+            return await once(model)
+        except Exception as exc:
+            wait = call.failed(model, attempt, exc)
+        if wait:
+            await asyncio.sleep(wait)
     raise call.give_up()
 
 
@@ -363,16 +408,86 @@ def _finished(stream: Any, chunks: list[Any]) -> bool:
 async def acomplete(messages: list[dict[str, str]], settings: Settings, **extra: Any) -> Generation:
     """Async version of :func:`complete` (no streaming), for bulk and eval runs."""
     call = _Call(messages, settings)
-    for model, attempt in call.attempts():
-        try:
-            params = _params(settings, model, call.messages, **extra)
-            response = await call.litellm.acompletion(**params)
-            return call.result(response, _text(response, model))
-        except Exception as exc:
-            wait = call.failed(model, attempt, exc)
-        if wait:
-            await asyncio.sleep(wait)
-    raise call.give_up()
+
+    async def once(model: str) -> Generation:
+        response = await call.litellm.acompletion(
+            **_params(settings, model, call.messages, **extra)
+        )
+        return call.result(response, _text(response, model))
+
+    return await _aretrying(call, once)
+
+
+def complete_json(
+    messages: list[dict[str, str]], settings: Settings, schema: type[Schema], **extra: Any
+) -> Schema:
+    """Call the configured model for JSON fitting ``schema`` (a pydantic model) and parse it.
+
+    Retries, fallbacks, timeouts, redaction (placeholders are restored in the answer before it
+    is parsed) and scrubbed errors are those of :func:`complete`; see the module for how the
+    schema is sent and what a malformed answer does. ``extra`` goes to litellm as is.
+    """
+    call = _Call(messages, settings)
+
+    def once(model: str) -> Schema:
+        params = _params(settings, model, call.messages, **{**_json_mode(model, schema), **extra})
+        response = call.litellm.completion(**params)
+        return parse_json(schema, call.result(response, _text(response, model)).text, model)
+
+    return _retrying(call, once)
+
+
+async def acomplete_json(
+    messages: list[dict[str, str]], settings: Settings, schema: type[Schema], **extra: Any
+) -> Schema:
+    """Async version of :func:`complete_json`."""
+    call = _Call(messages, settings)
+
+    async def once(model: str) -> Schema:
+        params = _params(settings, model, call.messages, **{**_json_mode(model, schema), **extra})
+        response = await call.litellm.acompletion(**params)
+        return parse_json(schema, call.result(response, _text(response, model)).text, model)
+
+    return await _aretrying(call, once)
+
+
+def _json_mode(model: str, schema: type[BaseModel]) -> dict[str, Any]:
+    """litellm's ``response_format`` for ``schema`` on ``model`` (see the module)."""
+    if litellm_module().supports_response_schema(model=model):
+        return {"response_format": schema}
+    return {"response_format": {"type": "json_object"}}
+
+
+def parse_json(schema: type[Schema], text: str, model: str) -> Schema:
+    """``text`` (a model's answer, optionally in a Markdown code fence) validated as ``schema``;
+    :class:`MalformedAnswer` says in one line what does not fit, never the values themselves."""
+    body = text.strip()
+    if body.startswith("```") and body.endswith("```") and len(body) >= 6:
+        body = body[3:-3]
+        label, newline, rest = body.partition("\n")
+        if newline and (not label.strip() or label.strip().isalpha()):  # ```json
+            body = rest
+    try:
+        return schema.model_validate_json(body.strip())
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}"
+            for e in exc.errors(include_input=False, include_url=False)[:2]
+        )
+        raise MalformedAnswer(
+            f"the answer of {model} is not valid {schema.__name__} JSON ({problems})"
+        ) from None
+
+
+def with_model(settings: Settings, model: str, **update: Any) -> Settings:
+    """``settings`` for a call to another model (a classifier, a judge) under the same client
+    policy: retries, timeouts, fallbacks and redaction stay; ``api_base`` stays only when no
+    model is configured or the configured one has the same provider (as for fallbacks)."""
+    values: dict[str, Any] = {"model": model, **update}
+    same_provider = model.split("/", 1)[0] == settings.model.split("/", 1)[0]
+    if not (settings.is_offline or same_provider):
+        values["api_base"] = None
+    return settings.model_copy(update=values)
 
 
 def messages_for_record(messages: list[dict[str, str]], settings: Settings) -> list[dict[str, str]]:

@@ -23,6 +23,21 @@ that follows instructions to the letter. It says nothing about a real model's fl
 judgement; use a real model (any litellm string) for that. The ``<name>`` part is a label
 only: every ``mock/*`` model behaves the same way.
 
+**The other model steps** get mock answers the same way, read from their rendered prompts:
+
+- triage (``triage_message``): the rules' triage (:func:`assistant.triage.triage_rules`) of
+  the text in ``<message>``, with only the JSON fields the prompt names and only the situation
+  ids it defines;
+- the playbook judge (``playbook_judge``): the rule-based checker's findings on the text in
+  ``<draft>`` (channel, situations and customer message from their blocks), for the rules the
+  prompt lists, with their quotes;
+- the rubric judge (``rubric_judge``): the share of the rubric's quoted phrases ("like this")
+  found in ``<reply>`` (1 when the rubric quotes nothing and the reply is not empty), when the
+  prompt asks for ``"score"`` and ``"reason"``.
+
+They prove that each prompt carries what its step needs and that the structured answer is
+parsed and used; they say nothing about how well a real model classifies or judges.
+
 **The cache** (``<data_dir>/eval-cache.sqlite``) keeps model answers keyed by model, rendered
 messages and parameters, so rerunning an eval costs nothing.
 """
@@ -95,9 +110,13 @@ def is_mock(model: str) -> bool:
     return model.startswith(MOCK_PREFIX)
 
 
+def litellm_model(model: str) -> str:
+    """The litellm model string for an eval model (``mock/x`` → an OpenAI-shaped name)."""
+    return "openai/mock-" + model.split("/", 1)[1] if is_mock(model) else model
+
+
 def _prompt_facts(messages: list[dict[str, str]]) -> dict[str, Any]:
-    system = next((m["content"] for m in messages if m["role"] == "system"), "")
-    user = next((m["content"] for m in messages if m["role"] == "user"), "")
+    system, user = _roles(messages)
 
     def find(rx: re.Pattern[str], default: str = "", where: str = "system") -> str:
         m = rx.search(system if where == "system" else user)
@@ -172,6 +191,77 @@ def mock_reply(messages: list[dict[str, str]], channel: str = "email") -> str:
         drop = next((k for k in reversed(_KEEP_ORDER) if k in keys), keys[-1])
         keys.remove(drop)
     return text_of(keys).strip()
+
+
+def _roles(messages: list[dict[str, str]]) -> tuple[str, str]:
+    system = next((m["content"] for m in messages if m["role"] == "system"), "")
+    user = next((m["content"] for m in messages if m["role"] == "user"), "")
+    return system, user
+
+
+def _block(tag: str, text: str) -> str:
+    """The content of the fenced ``<tag>`` block in ``text`` ("" when there is none)."""
+    found = re.search(rf"^<{tag}>\n(.*?)\n</{tag}>", text, re.S | re.M)
+    return found.group(1) if found else ""
+
+
+def mock_triage(messages: list[dict[str, str]]) -> str:
+    """The ``mock/*`` answer to a rendered triage prompt (see the module), as JSON."""
+    from assistant.triage import triage_rules
+
+    system, user = _roles(messages)
+    asked = set(re.findall(r'"(\w+)":', system))
+    defined = set(re.findall(r"\bS\d\b", system))
+    tri = triage_rules(_block("message", user))
+    answer: dict[str, Any] = {
+        "language": tri.language,
+        "situations": [s for s in tri.situations if s in defined],
+        "sentiment": tri.sentiment,
+        "urgency": tri.urgency,
+        "spam": tri.spam,
+    }
+    return json.dumps({k: v for k, v in answer.items() if k in asked}, ensure_ascii=False)
+
+
+def mock_findings(messages: list[dict[str, str]]) -> str:
+    """The ``mock/*`` answer to a rendered playbook-judge prompt (see the module), as JSON."""
+    from assistant.config import CHANNELS
+    from assistant.playbook import check
+
+    _, user = _roles(messages)
+    listed = set(re.findall(r"^- ([A-Z]\d+): ", user, re.M))
+    channel = _block("channel", user).strip()
+    situations = re.findall(r"\bS\d\b", _block("situations", user))
+    result = check(
+        _block("draft", user),
+        channel=channel if channel in CHANNELS else "email",
+        customer_message=_block("customer_message", user) or None,
+        situations=situations or None,
+        ui_lang="en",
+    )
+    findings = [
+        {"rule": f.rule, "quote": f.quote, "message": f.message, "fix": f.fix}
+        for f in result.findings
+        if f.rule in listed
+    ]
+    return json.dumps({"findings": findings}, ensure_ascii=False)
+
+
+def mock_judgement(messages: list[dict[str, str]]) -> str:
+    """The ``mock/*`` answer to a rendered rubric-judge prompt (see the module), as JSON."""
+    system, user = _roles(messages)
+    if '"score"' not in system or '"reason"' not in system:
+        return json.dumps({"verdict": "the prompt asks for no score and reason"})
+    rubric, reply = _block("rubric", user), _block("reply", user)
+    phrases = [a or b for a, b in re.findall(r'"([^"\n]+)"|“([^”\n]+)”', rubric)]
+    if not phrases:
+        score = 1.0 if reply.strip() else 0.0
+        reason = "the rubric quotes nothing; " + ("a reply is there" if score else "no reply")
+    else:
+        missing = [p for p in phrases if p not in reply]
+        score = round(1 - len(missing) / len(phrases), 4)
+        reason = f"missing {missing[0]!r}" if missing else "every quoted phrase is there"
+    return json.dumps({"score": score, "reason": reason}, ensure_ascii=False)
 
 
 class ResponseCache:

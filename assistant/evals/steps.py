@@ -1,0 +1,95 @@
+"""Eval cases for the model steps besides drafting: triage by a model (target ``triage``) and
+the playbook's LLM judge (target ``judge``).
+
+A case names its model (``model:``, usually in the suite's ``defaults``) and may name the
+template version (``prompt: triage_message@v1``; default: the latest). ``mock/<name>``
+answers deterministically from the rendered prompt (:mod:`assistant.llm.mock`); anything else
+is a litellm model string, called through :mod:`assistant.llm` with the eval settings (these
+answers are not cached). A failed call or a malformed answer is the row's error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import InputError, ModelError
+from assistant.evals.assertions import Output
+
+if TYPE_CHECKING:
+    from assistant.config import Settings
+    from assistant.evals.suites import Case
+
+
+def _model(case: Case) -> str:
+    model = str(case.data.get("model") or "")
+    if not model:
+        raise InputError("a triage or judge case needs 'model'", where=f"case {case.id}")
+    return model
+
+
+def _version(case: Case, template: str) -> str:
+    from assistant import prompts
+
+    name, version = prompts.parse_ref(str(case.data.get("prompt") or template))
+    if name != template:
+        raise InputError(f"this target uses {template} templates", where=f"case {case.id}")
+    return version
+
+
+def _call(
+    settings: Settings,
+    model: str,
+    messages: list[dict[str, str]],
+    mock: Callable[[list[dict[str, str]]], str],
+) -> tuple[Settings, dict[str, Any]]:
+    """Settings for ``model`` at temperature 0, and the mock answer when it is ``mock/*``."""
+    from assistant import llm
+    from assistant.llm.mock import is_mock, litellm_model
+
+    extra = {"mock_response": mock(messages)} if is_mock(model) else {}
+    return llm.with_model(settings, litellm_model(model), temperature=0.0), extra
+
+
+def run_triage(case: Case, settings: Settings) -> Output:
+    """Triage of the case's message by its model (no fallback to the rules)."""
+    from assistant.llm.mock import mock_triage
+    from assistant.triage.model import TEMPLATE, triage_messages, triage_with_model
+
+    model, version = _model(case), _version(case, TEMPLATE)
+    out = Output(channel=case.channel, model=model, prompt=f"{TEMPLATE}@{version}")
+    own, extra = _call(settings, model, triage_messages(case.message, version), mock_triage)
+    try:
+        tri = triage_with_model(case.message, own, version=version, **extra)
+    except ModelError as exc:
+        out.error = str(exc)
+        return out
+    out.language, out.situations = tri.language, tri.situations
+    return out
+
+
+def run_judge(case: Case, settings: Settings) -> Output:
+    """The playbook judge's findings on the case's ``text`` (``rules:`` to limit them)."""
+    from assistant.llm.mock import mock_findings
+    from assistant.playbook.judge import TEMPLATE, judge, judge_messages
+    from assistant.playbook.rules import RULES
+
+    model, version = _model(case), _version(case, TEMPLATE)
+    text = str(case.data.get("text", ""))
+    rules = [str(r) for r in case.data.get("rules") or RULES]
+    shown = {
+        "channel": case.channel,
+        "situations": case.data.get("situations"),
+        "customer_message": case.message or None,
+    }
+    out = Output(text=text, channel=case.channel, model=model, prompt=f"{TEMPLATE}@{version}")
+    messages = judge_messages(text, rules, version=version, **shown)
+    own, extra = _call(settings, model, messages, mock_findings)
+    kwargs = {**shown, **extra}
+    try:
+        found = judge(text, model=own.model, rules=rules, settings=own, version=version, **kwargs)
+    except ModelError as exc:
+        out.error = str(exc)
+        return out
+    out.rules = [f.rule for f in found]
+    return out
