@@ -7,14 +7,19 @@ from typing import Any
 
 import streamlit as st
 
-from assistant import review
-
-from assistant.ui import workspace
+from assistant import accounts, review
+from assistant.accounts import Actor
 from assistant.config import CHANNELS, STYLES
-from assistant.errors import ApprovalBlocked, ConflictError, InputError, ModelError
-from assistant.review.inbox import InboxItem, inbox
+from assistant.errors import (
+    ApprovalBlocked,
+    ConflictError,
+    InputError,
+    ModelError,
+    PermissionDenied,
+)
 from assistant.models import CheckResult
 from assistant.pipeline import Deps
+from assistant.review.inbox import InboxItem, inbox
 from assistant.ui import (
     customer_text,
     flash,
@@ -23,7 +28,9 @@ from assistant.ui import (
     page_config,
     show_flash,
     sidebar_language,
+    signed_in,
     tr,
+    workspace,
 )
 from assistant.ui.workspace import escape_markdown as esc
 
@@ -85,20 +92,20 @@ def clear_draft() -> None:
     st.session_state.update(reject_reason="", confirm_stale=False, pinned=[], dropped=[])
 
 
-def do_approve(deps: Deps) -> None:
+def do_approve(deps: Deps, actor: Actor) -> None:
     s = st.session_state
     try:
         decision = review.approve(
             deps.store,
             s["draft_id"],
             final_text=s["editor"],
-            reviewer=s["reviewer"],
+            reviewer=actor,
             expected_version=s["draft_version"],
             override_reason=s["override_reason"] or None,
             checker=workspace.checker(deps, s["lang"]),
             confirm_stale=bool(s["confirm_stale"]),
         )
-    except (ConflictError, ApprovalBlocked, InputError) as exc:
+    except (ConflictError, ApprovalBlocked, InputError, PermissionDenied) as exc:
         flash(
             "error", tr("conflict", detail=str(exc)) if isinstance(exc, ConflictError) else str(exc)
         )
@@ -107,17 +114,17 @@ def do_approve(deps: Deps) -> None:
     flash("success", tr("approved", distance=decision.edit_distance))
 
 
-def do_reject(deps: Deps) -> None:
+def do_reject(deps: Deps, actor: Actor) -> None:
     s = st.session_state
     try:
         review.reject(
             deps.store,
             s["draft_id"],
-            reviewer=s["reviewer"],
+            reviewer=actor,
             reason=s["reject_reason"],
             expected_version=s["draft_version"],
         )
-    except (ConflictError, InputError) as exc:
+    except (ConflictError, InputError, PermissionDenied) as exc:
         flash("error", str(exc))
         return
     clear_draft()
@@ -237,7 +244,7 @@ def run_pending_draft(deps: Deps, item: InboxItem) -> None:
                 style=style or None,
                 pinned=st.session_state["pinned"],
                 dropped=st.session_state["dropped"],
-                author=st.session_state["reviewer"] or None,
+                author=st.session_state["actor"].name,
                 on_token=on_token,
                 on_restart=on_restart,
             )
@@ -305,12 +312,15 @@ def decision_panel(deps: Deps, draft: dict[str, Any], result: CheckResult) -> No
     if stale:
         st.warning(tr("stale_warning"))
         st.checkbox(tr("confirm_stale"), key="confirm_stale")
+    actor: Actor = s["actor"]
+    may_override = accounts.allowed(actor.role, "override")
     if not result.ok:
         st.error(tr("blocked"))
-        st.text_input(tr("override_reason"), key="override_reason")
-    if not s["reviewer"].strip():
-        st.caption(tr("need_reviewer"))
-    blocked = (not result.ok and not s["override_reason"].strip()) or (
+        if may_override:
+            st.text_input(tr("override_reason"), key="override_reason")
+        else:
+            st.caption(tr("override_needs_lead"))
+    blocked = (not result.ok and not (may_override and s["override_reason"].strip())) or (
         stale and not s["confirm_stale"]
     )
     left, right = st.columns(2)
@@ -318,14 +328,16 @@ def decision_panel(deps: Deps, draft: dict[str, Any], result: CheckResult) -> No
         tr("approve"),
         key="btn_approve",
         type="primary",
-        disabled=blocked or not s["reviewer"].strip(),
+        disabled=blocked,
         on_click=do_approve,
-        args=(deps,),
+        args=(deps, actor),
         width="stretch",
     )
     with right:
         st.text_input(tr("reject_reason"), key="reject_reason")
-        st.button(tr("reject"), key="btn_reject", on_click=do_reject, args=(deps,), width="stretch")
+        st.button(
+            tr("reject"), key="btn_reject", on_click=do_reject, args=(deps, actor), width="stretch"
+        )
 
 
 def findings_panel(result: CheckResult | None) -> None:
@@ -454,8 +466,8 @@ def main() -> None:
     init_state()
     deps = get_deps()
     sidebar_language()
-    st.sidebar.text_input(tr("reviewer"), key="reviewer")
     st.title(tr("app_title", company=deps.settings.company, company_ko=deps.settings.company_ko))
+    signed_in()
     if deps.settings.is_offline:
         st.info(tr("offline_banner"))
     show_flash()

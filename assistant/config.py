@@ -172,6 +172,11 @@ class Settings(BaseSettings):
         description="Replace emails, phones and card numbers with placeholders before text goes to an external model.",
     )
     top_k: int = Field(4, description="Knowledge passages given to the drafter.")
+    oidc_self_register: bool = Field(
+        False,
+        description="With an identity provider configured (Streamlit's [auth] secrets), a "
+        "person the provider signs in who has no account here gets an agent account.",
+    )
     prompts_dir: Path | None = Field(
         None,
         description="The team's prompt templates (<name>/<version>.md.j2); a file there wins "

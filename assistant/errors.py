@@ -39,3 +39,16 @@ class ApprovalBlocked(Exception):
     def __init__(self, message: str, *, findings: Sequence[object] | None = None) -> None:
         self.findings = list(findings or [])
         super().__init__(message)
+
+
+class PermissionDenied(Exception):
+    """The signed-in account's role may not do this (or nobody is signed in)."""
+
+
+class SignInError(Exception):
+    """A sign-in was refused; the message does not say whether the name or the password was
+    wrong. ``locked``: too many failures in a row."""
+
+    def __init__(self, message: str, *, locked: bool = False) -> None:
+        self.locked = locked
+        super().__init__(message)

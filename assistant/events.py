@@ -14,6 +14,8 @@ from enum import StrEnum
 class Event(StrEnum):
     """The kinds of audit event."""
 
+    DRAFT_CREATED = "draft.created"
+    """A draft was made (actor: who asked for it; payload: via, model)."""
     DRAFT_FAILED = "draft.failed"
     """The model could not draft (payload: error)."""
     DRAFT_APPROVED = "draft.approved"

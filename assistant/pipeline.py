@@ -71,6 +71,9 @@ class DraftRequest:
     pinned: list[str] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
     author: str | None = None
+    """Who asked for the draft (the signed-in account's name)."""
+    via: str = "cli"
+    """The front end the request came from (workspace, cli, api, bulk, eval)."""
 
 
 @dataclass
@@ -409,7 +412,7 @@ def record_draft(deps: Deps, req: DraftRequest, draft: Draft) -> int:
 
 
 def _create_record(deps: Deps, req: DraftRequest, g: Grounding) -> int:
-    return deps.store.create_draft(
+    draft_id = deps.store.create_draft(
         customer_id=req.customer_id,
         conversation_id=req.conversation_id,
         channel=req.channel,
@@ -421,6 +424,13 @@ def _create_record(deps: Deps, req: DraftRequest, g: Grounding) -> int:
         model=deps.settings.model,
         sources=[s.model_dump() for s in g.sources],
     )
+    deps.store.record_event(
+        Event.DRAFT_CREATED,
+        draft_id=draft_id,
+        actor=req.author or req.via,
+        payload={"via": req.via, "model": deps.settings.model},
+    )
+    return draft_id
 
 
 def _save(deps: Deps, draft: Draft) -> None:

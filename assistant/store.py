@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     Connection,
     Date,
@@ -265,6 +266,31 @@ bulk_posts = Table(
 """One post of a run: its output record (status drafted/skipped/invalid/failed), the draft it
 got (reviewed through the drafts' one review path) and an edit saved but not yet decided."""
 
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", Text),
+    Column("email", String(320), unique=True),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+"""Accounts (``assistant.accounts``); ``password_hash`` is argon2, None for identity-provider-only
+accounts."""
+
+sign_ins = Table(
+    "sign_ins",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False, index=True),
+    Column("ok", Boolean, nullable=False),
+    Column("via", String(20), nullable=False),
+    Column("at", UTCDateTime(), nullable=False),
+)
+"""Every sign-in attempt (for the lockout after repeated failures)."""
+
 
 def _create(*tables: Table) -> Callable[[Connection], None]:
     def apply(conn: Connection) -> None:
@@ -279,6 +305,7 @@ MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("m003_decisions_outbox", _create(decisions, outbox)),
     ("m004_events", _create(events)),
     ("m005_bulk_runs", _create(bulk_runs, bulk_posts)),
+    ("m006_accounts", _create(users, sign_ins)),
 ]
 """Named migrations in the order they apply. Append only: a new schema change is a new entry
 (``ALTER TABLE ... ADD COLUMN`` through ``conn.execute``), and the table definitions above show

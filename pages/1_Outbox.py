@@ -14,15 +14,41 @@ from assistant.ui import (
     page_config,
     show_flash,
     sidebar_language,
+    signed_in,
     tr,
 )
 
 
 def mark_sent(decision_id: int) -> None:
     try:
-        review.mark_sent(get_deps().store, decision_id, actor=st.session_state["reviewer"])
+        review.mark_sent(get_deps().store, decision_id, actor=st.session_state["actor"].name)
     except (ConflictError, InputError) as exc:
         flash("error", str(exc))
+
+
+def audit_table(draft_id: int) -> None:
+    """The draft's audit trail: who drafted, approved or rejected it, from where, overrides."""
+    rows = [
+        {
+            tr("audit_when"): f"{e.at:%Y-%m-%d %H:%M:%S}",
+            tr("audit_what"): tr("event_" + e.kind.replace(".", "_")),
+            tr("audit_who"): e.actor,
+            tr("audit_via"): e.via or "",
+            tr("audit_detail"): "; ".join(
+                x
+                for x in (
+                    tr("audit_override", reason=e.override_reason, rules=", ".join(e.findings))
+                    if e.override_reason
+                    else "",
+                    tr("audit_edits", n=e.edit_distance) if e.edit_distance else "",
+                    e.reason or "",
+                )
+                if x
+            ),
+        }
+        for e in review.audit(get_deps().store, draft_id)
+    ]
+    st.table(rows)
 
 
 def main() -> None:
@@ -31,6 +57,7 @@ def main() -> None:
     sidebar_language()
     deps = get_deps()
     st.title(tr("outbox_title"))
+    signed_in()
     show_flash()
     items = review.outbox(deps.store)
     if not items:
@@ -59,6 +86,8 @@ def main() -> None:
                 f"{item.created_at:%Y-%m-%d %H:%M}"
             )
             customer_text(item.text)
+            with st.expander(tr("audit_title")):
+                audit_table(item.draft_id)
             if item.status == "queued":
                 st.button(
                     tr("mark_sent"),

@@ -6,15 +6,20 @@ import pandas as pd
 import streamlit as st
 
 from assistant import review
-from assistant.ui import get_deps, init_state, page_config, sidebar_language, tr
+from assistant.ui import get_deps, init_state, page_config, sidebar_language, signed_in, tr
 
 
 def main() -> None:
     page_config("analytics")
     init_state()
     sidebar_language()
-    stats = review.analytics(get_deps().store)
     st.title(tr("analytics_title"))
+    signed_in()
+    store = get_deps().store
+    agents = review.reviewers(store)
+    who = st.selectbox(tr("analytics_agent"), [None, *agents], key="analytics_agent",
+                       format_func=lambda a: tr("analytics_all_agents") if a is None else a)  # fmt: skip
+    stats = review.analytics(store, reviewer=who)
     if not stats["decided"]:
         st.info(tr("analytics_empty"))
     cols = st.columns(5)

@@ -10,6 +10,8 @@ from typing import Any
 
 import streamlit as st
 
+from assistant import accounts
+from assistant.accounts import Actor
 from assistant.bulk import review as br
 from assistant.errors import InputError
 from assistant.ui import (
@@ -20,6 +22,7 @@ from assistant.ui import (
     page_config,
     show_flash,
     sidebar_language,
+    signed_in,
     tr,
 )
 
@@ -93,22 +96,23 @@ def review_table(run_id: int, shown: list[dict[str, Any]], total: int) -> None:
     keys = br.selected(after)
     if edits:
         st.caption(tr("bulk_unsaved", n=len(edits)))
-    reviewer = str(st.session_state.get("reviewer") or "").strip()
-    override = st.text_input(tr("bulk_override"), key="bulk_override")
-    if not reviewer:
-        st.caption(tr("bulk_need_reviewer"))
+    actor: Actor = st.session_state["actor"]
+    lead = accounts.allowed(actor.role, "bulk_decide")
+    override = st.text_input(tr("bulk_override"), key="bulk_override") if lead else ""
+    if not lead:
+        st.caption(tr("bulk_needs_lead"))
     a, b, c = st.columns(3)
-    if a.button(tr("bulk_approve"), key="bulk_approve", type="primary", disabled=not reviewer):
-        decide(run_id, keys, "approved", edits, reviewer, override)
-    if b.button(tr("bulk_reject"), key="bulk_reject", disabled=not reviewer):
-        decide(run_id, keys, "rejected", edits, reviewer, override)
+    if a.button(tr("bulk_approve"), key="bulk_approve", type="primary", disabled=not lead):
+        decide(run_id, keys, "approved", edits, actor, override)
+    if b.button(tr("bulk_reject"), key="bulk_reject", disabled=not lead):
+        decide(run_id, keys, "rejected", edits, actor, override)
     if c.button(tr("bulk_save"), key="bulk_save"):
         flash("success", tr("bulk_saved", n=br.save_edits(get_deps().store, run_id, edits)))
         st.rerun()
 
 
 def decide(
-    run_id: int, keys: list[str], decision: str, edits: dict[str, str], who: str, override: str
+    run_id: int, keys: list[str], decision: str, edits: dict[str, str], who: Actor, override: str
 ) -> None:
     if not keys:
         flash("warning", tr("bulk_none_selected"))
@@ -140,9 +144,9 @@ def main() -> None:
     page_config("bulk review")
     init_state()
     sidebar_language()
-    st.sidebar.text_input(tr("reviewer"), key="reviewer")
     deps = get_deps()
     st.title(tr("bulk_title"))
+    signed_in()
     show_flash()
     runs = br.list_runs(deps.store)
     upload_box(bool(runs))

@@ -155,3 +155,14 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def sign_in(page: Any, name: str, password: str) -> None:
+    """Fill the workspace's sign-in form as a person does and wait for the page."""
+    page.get_by_label("계정 이름").or_(page.get_by_label("Account name")).first.fill(name)
+    field = page.get_by_label("비밀번호").or_(page.get_by_label("Password")).first
+    field.fill(password)
+    page.get_by_role("button", name="로그인").or_(
+        page.get_by_role("button", name="Sign in")
+    ).first.click()
+    wait_app_idle(page)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from assistant import history, review
+from assistant import accounts, history, review
 from assistant.config import load_settings
 from assistant.store import Store
 from assistant.ui.i18n import t
@@ -19,18 +19,35 @@ KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 OVERPROMISE = "반드시 내일까지 해결됩니다."
 
 
-def start() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+PASSWORD = "correct-horse-7"
 
 
 def store() -> Store:
     return Store.from_settings(load_settings())
 
 
-def open_conversation(at: AppTest, name_part: str, reviewer: str = "지수") -> AppTest:
-    at.sidebar.text_input(key="reviewer").input(reviewer).run()
+def account(name: str = "지수", role: str = "lead") -> None:
+    if accounts.get_user(store(), name) is None:
+        accounts.add_user(store(), name, role, PASSWORD)
+
+
+def sign_in(at: AppTest, name: str, password: str = PASSWORD) -> AppTest:
+    at.text_input(key="signin_name").input(name)
+    at.text_input(key="signin_password").input(password)
+    at.button(key="btn_signin").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def start(name: str = "지수", role: str = "lead") -> AppTest:
+    """The workspace, signed in as ``name`` (a lead unless ``role``)."""
+    account(name, role)
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return sign_in(at, name)
+
+
+def open_conversation(at: AppTest, name_part: str) -> AppTest:
     button = next(b for b in at.sidebar.button if name_part in b.label)
     button.click().run()
     assert not at.exception, [e.value for e in at.exception]
@@ -62,7 +79,7 @@ def test_empty_data_dir_offers_the_demo_data(
     at = start()
     assert at.button(key="btn_load_demo").label == t("load_demo")
     assert any(t("empty_title") in s.value for s in at.subheader)
-    assert not at.sidebar.button  # no inbox yet
+    assert [b.key for b in at.sidebar.button] == ["btn_sign_out"]  # no inbox yet
     at.button(key="btn_load_demo").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("4" in s.value for s in at.success), [s.value for s in at.success]
@@ -132,3 +149,59 @@ def test_stale_draft_needs_confirmation(demo_data: Path) -> None:
     assert not at.exception, [e.value for e in at.exception]
     [item] = review.outbox(store())
     assert item.text == text.strip() and item.conversation_id == conv
+
+
+def _everything(at: AppTest) -> str:
+    """Every text the page sent to the browser, main area and sidebar."""
+    parts = [texts(at)] + [str(c.value) for c in at.caption] + [str(s.value) for s in at.subheader]
+    parts += [b.label for b in at.button] + [str(x.value) for x in at.info]
+    parts += [str(m.value) for m in at.sidebar.markdown] + [b.label for b in at.sidebar.button]
+    return "\n".join(parts)
+
+
+def test_nothing_about_customers_shows_before_sign_in(demo_data: Path) -> None:
+    account("지수", "agent")
+    at = AppTest.from_file(APP, default_timeout=180).run()
+    assert not at.exception, [e.value for e in at.exception]
+    page = _everything(at)
+    assert t("signin_title") in page
+    for name in ("김민지", "James", "정현우", "Priya", "이서연"):
+        assert name not in page
+    assert not at.sidebar.button  # no inbox, no sign-out
+    sign_in(at, "지수", "not-the-password")
+    assert any(t("signin_failed") in e.value for e in at.error)
+    assert "김민지" not in _everything(at) and at.session_state["account_id"] is None
+    sign_in(at, "지수")
+    assert any("김민지" in b.label for b in at.sidebar.button)
+
+
+def test_an_agent_approves_as_itself_but_cannot_override(demo_data: Path) -> None:
+    at = open_conversation(start("민호", "agent"), "정현우 · 환불 아직도")
+    text = draft(at)
+    at.text_area(key="editor").input(text + "\n" + OVERPROMISE).run()
+    assert at.button(key="btn_approve").disabled
+    assert not [w for w in at.text_input if w.key == "override_reason"]
+    assert any(t("override_needs_lead") in c.value for c in at.caption)
+    at.text_area(key="editor").input(text).run()
+    at.button(key="btn_approve").click().run()
+    [item] = review.outbox(store())
+    assert item.reviewer == "민호"
+    events = store().list_events(kind="draft.approved")
+    assert events[-1]["actor"] == "민호" and events[-1]["payload"]["via"] == "workspace"
+
+
+def test_a_disabled_account_is_signed_out_on_its_next_click(demo_data: Path) -> None:
+    at = start("수빈", "agent")
+    assert any("김민지" in b.label for b in at.sidebar.button)
+    accounts.set_disabled(store(), "수빈", True)
+    at.run()
+    assert t("signin_title") in _everything(at)
+    assert "김민지" not in _everything(at)
+
+
+def test_signing_out_clears_the_session(demo_data: Path) -> None:
+    at = open_conversation(start(), "James")
+    draft(at)
+    at.sidebar.button(key="btn_sign_out").click().run()
+    assert at.session_state["account_id"] is None and at.session_state["draft_id"] is None
+    assert t("signin_title") in _everything(at) and "James" not in _everything(at)

@@ -10,14 +10,16 @@ from pathlib import Path
 
 import pytest
 
+from assistant import accounts
 from assistant.bulk import BulkOptions, run_bulk
 from assistant.config import load_settings
 from assistant.pipeline import Deps
-from tests.browser import screenshot, streamlit_page, wait_app_idle
+from tests.browser import screenshot, sign_in, streamlit_page, wait_app_idle
 
 pytestmark = pytest.mark.browser
 
 DEMO = Path(__file__).resolve().parent.parent / "assistant" / "data" / "demo_social_posts.csv"
+PASSWORD = "correct-horse-7"
 EDITED = "불편을 드려 죄송합니다. 동기화 문제를 확인 중이며 DM으로 안내드리겠습니다."
 
 
@@ -27,6 +29,7 @@ def bulk_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data.mkdir()
     deps = Deps.from_settings(load_settings(data_dir=data))
     run_bulk(deps, DEMO, data / "bulk" / "demo.jsonl", BulkOptions())
+    accounts.add_user(deps.store, "서지우", "lead", PASSWORD)
     return data
 
 
@@ -43,6 +46,7 @@ def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
     with streamlit_page("app.py", env, viewport=(1500, 1400)) as (page, base_url):
         page.goto(f"{base_url}/Bulk_review")
         wait_app_idle(page)
+        sign_in(page, "서지우", PASSWORD)
         page.get_by_text("반복되는 문제 (S7)").first.wait_for()
         page.get_by_text("42건 표시").first.wait_for()
         screenshot(page, "bulk_overview")
@@ -72,9 +76,6 @@ def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
         wait_app_idle(page)
         screenshot(page, "bulk_edited")
 
-        page.get_by_label("상담원 이름").fill("서지우")
-        page.keyboard.press("Enter")
-        wait_app_idle(page)
         page.get_by_text("표시된 초안 모두 선택").first.click()
         wait_app_idle(page)
         page.get_by_role("button", name="선택 승인").click()

@@ -8,20 +8,30 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import screenshot, streamlit_page, wait_app_idle
+from assistant import accounts
+from assistant.config import load_settings
+from assistant.store import Store
+from tests.browser import screenshot, sign_in, streamlit_page, wait_app_idle
 
 pytestmark = pytest.mark.browser
 
 OVERPROMISE = "반드시 내일까지 해결됩니다."
+PASSWORD = "correct-horse-7"
+
+
+def _accounts(data: Path, **roles: str) -> None:
+    store = Store.from_settings(load_settings(data_dir=data))
+    for name, role in roles.items():
+        accounts.add_user(store, name, role, PASSWORD)
+    store.dispose()
 
 
 def test_draft_finding_fix_approve_outbox(demo_data: Path) -> None:
     started = time.monotonic()
     env = {"ASSISTANT_DATA_DIR": str(demo_data), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    _accounts(demo_data, 지수="lead")
     with streamlit_page("app.py", env, viewport=(1400, 1500)) as (page, base_url):
-        page.get_by_label("상담원 이름").fill("지수")
-        page.get_by_label("상담원 이름").press("Enter")
-        wait_app_idle(page)
+        sign_in(page, "지수", PASSWORD)
         page.get_by_role("button", name="정현우 · 환불 아직도").click()
         page.get_by_role("button", name="초안 작성").click()
         editor = page.get_by_label("답장 (편집 가능)")
@@ -48,7 +58,7 @@ def test_draft_finding_fix_approve_outbox(demo_data: Path) -> None:
         page.get_by_text("승인했습니다").first.wait_for()
         screenshot(page, "workspace_approved")
 
-        page.goto(f"{base_url}/Outbox")
+        page.get_by_role("link", name="Outbox").click()  # same session: still signed in
         wait_app_idle(page)
         page.get_by_text("정현우 고객님").first.wait_for()
         page.get_by_text("승인: 지수").first.wait_for()

@@ -19,6 +19,7 @@ from assistant.bulk.review import Filters, apply_filters, decide, export, load_r
 from assistant.config import load_settings
 from assistant.errors import InputError
 from assistant.pipeline import Deps
+from tests.actors import actor
 from tests.fakellm import FakeLLM
 
 DEMO = Path(__file__).resolve().parent.parent / "assistant" / "data" / "demo_social_posts.csv"
@@ -479,11 +480,13 @@ def test_review_decisions_and_export(reviewed: tuple[Deps, int]) -> None:
     keys = [r["key"] for r in sync]
     edit = "고객님, 불편을 드려 죄송합니다. DM으로 알려 주세요."
     assert save_edits(deps.store, run, {keys[0]: edit}) == 1
-    done = decide(deps, run, keys[:1] + keys[2:], "approved", reviewer="서지우")
+    done = decide(deps, run, keys[:1] + keys[2:], "approved", reviewer=actor("서지우"))
     assert done.done + len(done.blocked) == len(keys) - 1 and done.done >= len(keys) - 3
-    assert decide(deps, run, ["p013"], "approved", reviewer="서지우").done == 0  # spam: no draft
-    assert decide(deps, run, [keys[1]], "rejected", reviewer="서지우").done == 1
-    assert decide(deps, run, [keys[1]], "approved", reviewer="서지우").done == 0  # decided
+    assert (
+        decide(deps, run, ["p013"], "approved", reviewer=actor("서지우")).done == 0
+    )  # spam: no draft
+    assert decide(deps, run, [keys[1]], "rejected", reviewer=actor("서지우")).done == 1
+    assert decide(deps, run, [keys[1]], "approved", reviewer=actor("서지우")).done == 0  # decided
     rows = [json.loads(line) for line in export(deps.store, run, "jsonl").splitlines()]
     assert len(rows) == done.done
     assert rows[0]["reply"] == edit and rows[0]["edited"] and rows[0]["approved_at"]
@@ -501,13 +504,13 @@ def test_an_edited_bulk_reply_goes_through_the_one_review_path(reviewed: tuple[D
     post = next(r for r in load_run(deps.store, run) if r["status"] == "drafted")
     bad = post["draft"] + " 100% 보장합니다. 반드시 내일까지 해결됩니다."
     blocked = decide(
-        deps, run, [post["key"]], "approved", reviewer="서지우", edits={post["key"]: bad}
+        deps, run, [post["key"]], "approved", reviewer=actor("서지우"), edits={post["key"]: bad}
     )
     assert blocked.done == 0 and "F2" in blocked.blocked[post["key"]]
     assert {r["key"]: r for r in load_run(deps.store, run)}[post["key"]]["decision"] == "pending"
     assert review.outbox(deps.store) == []
     forced = decide(
-        deps, run, [post["key"]], "approved", reviewer="한지민", edits={post["key"]: bad},
+        deps, run, [post["key"]], "approved", reviewer=actor("한지민"), edits={post["key"]: bad},
         override_reason="고객과 통화로 내일 해결을 약속함",
     )  # fmt: skip
     assert forced.done == 1

@@ -16,6 +16,7 @@ from assistant import store as tables
 from assistant.errors import ConflictError
 from assistant.models import CheckResult, Customer
 from assistant.store import Store
+from tests.actors import actor
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
@@ -87,7 +88,7 @@ def _race(s: Store, draft_id: int, agents: int) -> list[object]:
                 review.reject(
                     s,
                     draft_id,
-                    reviewer=f"agent{n}",
+                    reviewer=actor(f"agent{n}"),
                     reason="다시",
                     expected_version=seen["version"],
                 )
@@ -98,7 +99,7 @@ def _race(s: Store, draft_id: int, agents: int) -> list[object]:
                     s,
                     draft_id,
                     final_text=f"{REPLY}\n\n(agent{n})",
-                    reviewer=f"agent{n}",
+                    reviewer=actor(f"agent{n}"),
                     expected_version=seen["version"],
                     checker=no_findings,
                 )
@@ -145,7 +146,7 @@ def test_an_approval_that_fails_inside_its_transaction_leaves_nothing(
             store,
             draft_id,
             final_text=REPLY,
-            reviewer="지수",
+            reviewer=actor("지수"),
             expected_version=before["version"],
             checker=no_findings,
         )
@@ -159,7 +160,7 @@ def test_an_approval_that_fails_inside_its_transaction_leaves_nothing(
         store,
         draft_id,
         final_text=REPLY,
-        reviewer="지수",
+        reviewer=actor("지수"),
         expected_version=before["version"],
         checker=no_findings,
     )

@@ -31,6 +31,7 @@ from assistant.pipeline import (
     retrieve,
     run_checks,
 )
+from tests.actors import actor
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = [
@@ -108,7 +109,7 @@ def test_an_obeying_model_is_flagged_and_approval_is_blocked(
             deps.store,
             record["id"],
             final_text=draft.draft,
-            reviewer="지수",
+            reviewer=actor("지수"),
             expected_version=record["version"],
             checker=checker,
         )

@@ -15,6 +15,7 @@ from assistant import history, review
 from assistant.errors import ApprovalBlocked, ConflictError, InputError, StaleDraftError
 from assistant.models import CheckResult, Customer, Finding
 from assistant.store import Store
+from tests.actors import actor
 
 REPLY_KO = (
     "정현우 고객님, 안녕하세요. 하루노트 고객지원팀 서지우입니다.\n\n"
@@ -96,7 +97,7 @@ def test_approve_as_is_queues_the_reply_and_records_the_decision(
         store,
         draft_id,
         final_text=REPLY_KO,
-        reviewer="지수",
+        reviewer=actor("지수"),
         expected_version=version(store, draft_id),
         checker=no_findings,
     )
@@ -120,7 +121,7 @@ def test_edited_approval_measures_the_edit(store: Store) -> None:
         store,
         draft_id,
         final_text=edited,
-        reviewer="지수",
+        reviewer=actor("지수"),
         expected_version=version(store, draft_id),
         checker=no_findings,
     )
@@ -133,13 +134,17 @@ def test_reject_needs_a_reason(store: Store) -> None:
     draft_id = make_draft(store)
     with pytest.raises(InputError, match="reason"):
         review.reject(
-            store, draft_id, reviewer="지수", reason="  ", expected_version=version(store, draft_id)
+            store,
+            draft_id,
+            reviewer=actor("지수"),
+            reason="  ",
+            expected_version=version(store, draft_id),
         )
     assert store.get_draft(draft_id)["status"] == "ready"  # type: ignore[index]
     decision = review.reject(
         store,
         draft_id,
-        reviewer="지수",
+        reviewer=actor("지수"),
         reason="고객이 요청한 내용과 다른 답변",
         expected_version=version(store, draft_id),
     )
@@ -158,7 +163,7 @@ def test_error_findings_block_approval_until_fixed(store: Store) -> None:
             store,
             draft_id,
             final_text=bad,
-            reviewer="지수",
+            reviewer=actor("지수"),
             expected_version=version(store, draft_id),
         )
     assert any(f.rule == "F2" and f.quote and "반드시" in f.quote for f in blocked.value.findings)
@@ -168,7 +173,7 @@ def test_error_findings_block_approval_until_fixed(store: Store) -> None:
         store,
         draft_id,
         final_text=REPLY_KO,
-        reviewer="지수",
+        reviewer=actor("지수"),
         expected_version=version(store, draft_id),
     )
     assert decision.action == "approved"
@@ -186,7 +191,7 @@ def test_override_reason_lets_an_error_through_and_is_recorded(store: Store) -> 
         store,
         draft_id,
         final_text=REPLY_KO + "\n" + OVERPROMISE,
-        reviewer="지수",
+        reviewer=actor("지수"),
         expected_version=version(store, draft_id),
         checker=f2,
         override_reason="팀장 승인: 내일 배포가 확정됨",
@@ -210,7 +215,7 @@ def test_a_newer_customer_message_makes_the_draft_stale(store: Store, clock: Clo
             store,
             draft_id,
             final_text=REPLY_KO,
-            reviewer="지수",
+            reviewer=actor("지수"),
             expected_version=version(store, draft_id),
             checker=no_findings,
         )
@@ -218,7 +223,7 @@ def test_a_newer_customer_message_makes_the_draft_stale(store: Store, clock: Clo
         store,
         draft_id,
         final_text=REPLY_KO,
-        reviewer="지수",
+        reviewer=actor("지수"),
         expected_version=version(store, draft_id),
         checker=no_findings,
         confirm_stale=True,
@@ -233,7 +238,7 @@ def test_mark_stale_for_conversation_marks_only_older_open_drafts(
     old = make_draft(store, conversation_id=conv)
     done = make_draft(store, conversation_id=conv)
     review.reject(
-        store, done, reviewer="지수", reason="중복", expected_version=version(store, done)
+        store, done, reviewer=actor("지수"), reason="중복", expected_version=version(store, done)
     )
     clock.advance(30)
     assert review.mark_stale_for_conversation(store, conv) == [old]
@@ -243,7 +248,7 @@ def test_mark_stale_for_conversation_marks_only_older_open_drafts(
             store,
             old,
             final_text=REPLY_KO,
-            reviewer="지수",
+            reviewer=actor("지수"),
             expected_version=version(store, old),
             checker=no_findings,
         )
@@ -263,7 +268,7 @@ def test_two_agents_approving_at_once_one_wins_one_gets_a_conflict(store: Store)
                     store,
                     draft_id,
                     final_text=f"{REPLY_KO}\n({name})",
-                    reviewer=name,
+                    reviewer=actor(name),
                     expected_version=seen,
                     checker=no_findings,
                 )
@@ -293,7 +298,7 @@ def test_a_stale_version_is_a_conflict(store: Store) -> None:
             store,
             draft_id,
             final_text=REPLY_KO,
-            reviewer="지수",
+            reviewer=actor("지수"),
             expected_version=seen,
             checker=no_findings,
         )
@@ -308,7 +313,7 @@ def _approve_two(store: Store) -> list[review.Decision]:
                 store,
                 draft_id,
                 final_text=text,
-                reviewer="Jiwoo",
+                reviewer=actor("Jiwoo"),
                 expected_version=version(store, draft_id),
                 checker=no_findings,
             )
@@ -339,18 +344,18 @@ def test_analytics_counts_acceptance_edits_time_and_findings(store: Store, clock
     c = make_draft(store, prompt_version="draft_reply@v2", model="openai/gpt-4o-mini")
     clock.advance(10)
     review.approve(
-        store, a, final_text=REPLY_KO, reviewer="x", expected_version=1, checker=no_findings
+        store, a, final_text=REPLY_KO, reviewer=actor("x"), expected_version=1, checker=no_findings
     )
     clock.advance(20)
     review.approve(
         store,
         b,
         final_text=REPLY_KO[:-4],
-        reviewer="x",
+        reviewer=actor("x"),
         expected_version=1,
         checker=no_findings,
     )
-    review.reject(store, c, reviewer="x", reason="wrong article", expected_version=1)
+    review.reject(store, c, reviewer=actor("x"), reason="wrong article", expected_version=1)
     stats = review.analytics(store)
     assert (stats["approved_as_is"], stats["edited"], stats["rejected"]) == (1, 1, 1)
     assert stats["acceptance_rate"] == pytest.approx(2 / 3, abs=1e-3)

@@ -19,6 +19,7 @@ from assistant.bulk import runs
 from assistant.errors import ApprovalBlocked, ConflictError
 
 if TYPE_CHECKING:
+    from assistant.accounts import Actor
     from assistant.pipeline import Deps
     from assistant.store import Store
 
@@ -115,7 +116,7 @@ def decide(
     keys: list[str],
     decision: str,
     *,
-    reviewer: str,
+    reviewer: Actor,
     edits: dict[str, str] | None = None,
     override_reason: str | None = None,
     reason: str | None = None,
@@ -123,9 +124,11 @@ def decide(
     """Approve or reject the drafted posts ``keys`` (with an edited reply per key, if given)
     through the one review path: each final text is re-checked, error findings block approval
     unless ``override_reason`` is given, and every decision is an audited transaction whose
-    approved reply goes to the outbox. Posts without a draft or already decided are left."""
-    from assistant import review
+    approved reply goes to the outbox. Posts without a draft or already decided are left.
+    Deciding in bulk needs the lead role (PermissionDenied otherwise)."""
+    from assistant import accounts, review
 
+    accounts.require(reviewer, "bulk_decide")
     if decision not in ("approved", "rejected"):
         raise ValueError(f"unknown decision {decision!r}")
     records = {str(r["key"]): r for r in runs.records(deps.store, run_id)}

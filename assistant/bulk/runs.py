@@ -102,7 +102,7 @@ def save_post(deps: Deps, run_id: int, record: dict[str, Any], draft: Draft | No
 def _record_draft(deps: Deps, record: dict[str, Any], draft: Draft) -> int:
     from assistant.pipeline import DraftRequest, record_draft
 
-    req = DraftRequest(message=str(record.get("text") or ""), channel=draft.channel)
+    req = DraftRequest(message=str(record.get("text") or ""), channel=draft.channel, via="bulk")
     draft.trace["bulk"] = {"post": record.get("key"), "id": record.get("id")}
     return record_draft(deps, req, draft)
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+from assistant.cli.users import users_app
 
 if TYPE_CHECKING:
     from assistant.config import Settings
@@ -31,6 +34,7 @@ app = typer.Typer(
 )
 customers_app = typer.Typer(help="Customer histories.", no_args_is_help=True)
 app.add_typer(customers_app, name="customers")
+app.add_typer(users_app, name="users")
 
 DataDir = Annotated[
     Path | None,
@@ -128,7 +132,10 @@ def init(
     demo: Annotated[bool, typer.Option(help="Load the demo customers.")] = True,
     as_json: AsJson = False,
 ) -> int:
-    """Create the data dir, ingest the help center and the demo customers (idempotent)."""
+    """Create the data dir, ingest the help center and the demo customers (idempotent); on a
+    new data dir, create the admin account and print its one-time password once (or take
+    $ASSISTANT_ADMIN_PASSWORD)."""
+    from assistant.accounts import ensure_admin
     from assistant.history import load_demo_customers
     from assistant.knowledge import KnowledgeBase, default_knowledge_dir
     from assistant.store import Store
@@ -139,13 +146,26 @@ def init(
         report = KnowledgeBase(settings).ingest([knowledge or default_knowledge_dir()])
     store = Store.from_settings(settings)
     customers = load_demo_customers(store) if demo else 0
+    admin = ensure_admin(store, os.environ.get("ASSISTANT_ADMIN_PASSWORD") or None)
     out = {"data_dir": str(settings.data_dir), "knowledge": _dump(report), "customers": customers}
+    if admin is not None:
+        out["admin"] = {"name": admin[0].name, "password": admin[1]}
     if as_json:
         _emit(out)
     else:
         print(f"Data dir: {settings.data_dir}")
         print(f"Help center: {_dump(report)}")
         print(f"Demo customers loaded: {customers}")
+        if admin is not None:
+            told = (
+                "from ASSISTANT_ADMIN_PASSWORD"
+                if os.environ.get("ASSISTANT_ADMIN_PASSWORD")
+                else admin[1]
+            )
+            print(
+                f"Admin account: {admin[0].name}, password: {told} (shown once; sign in to "
+                "the workspace with it, then `reply-assistant users password admin`)"
+            )
         print('Next: reply-assistant draft --customer cus_ko_minji "앱에서 결제하면 화면이 멈춰요"')
     return 0
 
@@ -600,20 +620,19 @@ def show_settings(data_dir: DataDir = None, as_json: AsJson = False) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: runs the app and maps errors to the exit codes of the contract."""
-    import click
+    from assistant.errors import InputError, ModelError, PermissionDenied
 
-    from assistant.errors import InputError, ModelError
-
+    usage_errors = _usage_errors()
     try:
         code = app(args=argv, standalone_mode=False, prog_name="reply-assistant")
-    except click.exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(2)
-    except click.exceptions.Abort:
+    except typer.Abort:
         sys.exit(130)
-    except InputError as exc:
+    except usage_errors as exc:
+        exc.show()  # type: ignore[attr-defined]
+        sys.exit(2)
+    except (InputError, PermissionDenied) as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
     except ModelError as exc:
@@ -623,3 +642,16 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes of a bad command line: typer's own (it vendors click since 0.20)
+    and click's, whichever this install raises."""
+    import click
+
+    found: list[type[BaseException]] = [click.ClickException]
+    try:
+        from typer._click.exceptions import ClickException as Vendored
+    except ImportError:
+        return tuple(found)
+    return (*found, Vendored)

@@ -144,6 +144,7 @@ def _request(case: Case, variant: Variant) -> DraftRequest:
         style=case.style,
         prompt_version=variant.prompt if variant.model != "offline" else None,
         author="eval",
+        via="eval",
     )
 
 

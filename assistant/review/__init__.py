@@ -23,7 +23,9 @@ from pydantic import BaseModel
 from rapidfuzz.distance import Levenshtein
 from sqlalchemy import Connection, func, insert, select, update
 
+from assistant import accounts
 from assistant import store as tables
+from assistant.accounts import Actor
 from assistant.errors import ApprovalBlocked, ConflictError, InputError, StaleDraftError
 from assistant.events import Event
 from assistant.models import DECIDED_STATUSES, IN_PROGRESS_STATUSES, CheckResult, Finding
@@ -174,37 +176,41 @@ def approve(
     draft_id: int,
     *,
     final_text: str,
-    reviewer: str,
+    reviewer: Actor,
     expected_version: int,
     override_reason: str | None = None,
     checker: Checker | None = None,
     confirm_stale: bool = False,
 ) -> Decision:
-    """Approve a draft with its final text; queue it in the outbox. One transaction.
+    """Approve a draft with its final text as the signed-in ``reviewer``; queue it in the
+    outbox. One transaction.
 
-    Raises InputError (empty text or reviewer), ApprovalBlocked (error findings and no
-    ``override_reason``), StaleDraftError (customer wrote again; pass ``confirm_stale``),
-    ConflictError (someone else changed or decided the draft since ``expected_version``).
+    Raises PermissionDenied (the role may not approve, or may not override the findings),
+    InputError (empty text), ApprovalBlocked (error findings and no ``override_reason``),
+    StaleDraftError (customer wrote again; pass ``confirm_stale``), ConflictError (someone else
+    changed or decided the draft since ``expected_version``).
     """
+    accounts.require(reviewer, "approve")
     text = _require(final_text, "final_text", "the reply text")
-    who = _require(reviewer, "reviewer", "the reviewer's name")
     override = override_reason.strip() if override_reason and override_reason.strip() else None
     draft = store.get_draft(draft_id)
     if draft is None:
         raise InputError(f"no draft {draft_id}", where="draft")
     result = (checker or make_checker(store))(text, draft)
-    if not result.ok and override is None:
+    if not result.ok:
         rules = ", ".join(sorted({f.rule for f in result.errors}))
-        raise ApprovalBlocked(
-            f"the reply still breaks the playbook ({rules}); fix it or give an override reason",
-            findings=result.errors,
-        )
+        if override is None:
+            raise ApprovalBlocked(
+                f"the reply still breaks the playbook ({rules}); fix it or give an override reason",
+                findings=result.errors,
+            )
+        accounts.require(reviewer, "override")
     with store.transaction() as conn:
         current = _draft_row(conn, draft_id)
         _check_version(current, expected_version)
         _check_stale(conn, current, confirm_stale)
         decision = _store_decision(
-            store, conn, current, text=text, reviewer=who, override=override, result=result
+            store, conn, current, text=text, reviewer=reviewer, override=override, result=result
         )
         _queue(store, conn, current, decision)
     return decision
@@ -227,7 +233,7 @@ def _store_decision(
     draft: dict[str, Any],
     *,
     text: str,
-    reviewer: str,
+    reviewer: Actor,
     override: str | None,
     result: CheckResult,
 ) -> Decision:
@@ -238,7 +244,7 @@ def _store_decision(
         draft_id=draft["id"],
         action="approved" if distance == 0 else "edited_approved",
         final_text=text,
-        reviewer=reviewer,
+        reviewer=reviewer.name,
         override_reason=override,
         edit_distance=distance,
         seconds_to_decide=round((now - draft["created_at"]).total_seconds(), 3),
@@ -249,6 +255,7 @@ def _store_decision(
         "edit_distance": distance,
         "override_reason": override,
         "findings": [f.rule for f in result.findings],
+        "via": reviewer.via,
     }
     decision_id = _record_decision(store, conn, draft, values, "approved", payload)
     return Decision(id=decision_id, findings=result.findings, **values)
@@ -291,11 +298,13 @@ def _queue(store: Store, conn: Connection, draft: dict[str, Any], decision: Deci
 
 
 def reject(
-    store: Store, draft_id: int, *, reviewer: str, reason: str, expected_version: int
+    store: Store, draft_id: int, *, reviewer: Actor, reason: str, expected_version: int
 ) -> Decision:
-    """Reject a draft; the reason is required (it steers the prompts). One transaction."""
+    """Reject a draft as the signed-in ``reviewer``; the reason is required (it steers the
+    prompts). One transaction."""
+    accounts.require(reviewer, "reject")
     why = _require(reason, "reason", "a reason for rejecting")
-    who = _require(reviewer, "reviewer", "the reviewer's name")
+    who = reviewer.name
     with store.transaction() as conn:
         draft = _draft_row(conn, draft_id)
         _check_version(draft, expected_version)
@@ -308,7 +317,8 @@ def reject(
             seconds_to_decide=round((now - draft["created_at"]).total_seconds(), 3),
             created_at=now,
         )
-        decision_id = _record_decision(store, conn, draft, values, "rejected", {"reason": why})
+        payload = {"reason": why, "via": reviewer.via}
+        decision_id = _record_decision(store, conn, draft, values, "rejected", payload)
     return Decision(id=decision_id, **values)
 
 
@@ -467,17 +477,59 @@ def _rates(actions: list[str]) -> dict[str, Any]:
     }
 
 
-def analytics(store: Store) -> dict[str, Any]:
-    """What reviews say: acceptance (as is / edited / rejected), edit distance, time to decide,
-    findings by rule, reject reasons and overrides, overall and per prompt version × model."""
-    d, dec = tables.drafts, tables.decisions
+class AuditEntry(BaseModel):
+    """One line of a draft's audit trail."""
+
+    at: datetime
+    kind: str
+    actor: str
+    via: str | None = None
+    override_reason: str | None = None
+    reason: str | None = None
+    edit_distance: int | None = None
+    findings: list[str] = []
+
+
+def audit(store: Store, draft_id: int) -> list[AuditEntry]:
+    """Who did what to a draft, in order: who asked for it and from which front end, who
+    approved (and how much they edited), rejected, overrode which findings with what reason,
+    and when it was sent."""
+    entries = []
+    for e in store.list_events(draft_id=draft_id):
+        payload = e.get("payload") or {}
+        entries.append(
+            AuditEntry(
+                at=e["at"],
+                kind=e["kind"],
+                actor=e["actor"] or "",
+                via=payload.get("via"),
+                override_reason=payload.get("override_reason"),
+                reason=payload.get("reason"),
+                edit_distance=payload.get("edit_distance"),
+                findings=[str(r) for r in payload.get("findings") or []],
+            )
+        )
+    return entries
+
+
+def reviewers(store: Store) -> list[str]:
+    """Everyone who has decided a draft, by name (Analytics filters by them)."""
+    dec = tables.decisions
     with store.engine.connect() as conn:
-        decided = [
-            dict(r)
-            for r in conn.execute(
-                select(dec, d.c.prompt_version, d.c.model).join(d, d.c.id == dec.c.draft_id)
-            ).mappings()
-        ]
+        rows = conn.execute(select(dec.c.reviewer).distinct().order_by(dec.c.reviewer))
+        return [str(r) for (r,) in rows if r]
+
+
+def analytics(store: Store, *, reviewer: str | None = None) -> dict[str, Any]:
+    """What reviews say: acceptance (as is / edited / rejected), edit distance, time to decide,
+    findings by rule, reject reasons and overrides, overall and per prompt version × model;
+    with ``reviewer``, only that agent's decisions."""
+    d, dec = tables.drafts, tables.decisions
+    stmt = select(dec, d.c.prompt_version, d.c.model).join(d, d.c.id == dec.c.draft_id)
+    if reviewer:
+        stmt = stmt.where(dec.c.reviewer == reviewer)
+    with store.engine.connect() as conn:
+        decided = [dict(r) for r in conn.execute(stmt).mappings()]
         all_drafts = [dict(r) for r in conn.execute(select(d.c.findings, d.c.status)).mappings()]
     edits = [float(r["edit_distance"]) for r in decided if r["edit_distance"] is not None]
     approved = [r for r in decided if r["action"] != "rejected"]

@@ -11,13 +11,17 @@ from typing import Any
 
 import streamlit as st
 
+from assistant import accounts
+from assistant.accounts import Account, Actor
+from assistant.errors import SignInError
 from assistant.pipeline import Deps
 from assistant.ui.i18n import LANGS, lang_from_accept_language, t
 from assistant.ui.workspace import escape_markdown
 
 STATE_DEFAULTS: dict[str, Any] = {
     "lang": None,  # widget: the language toggle (None until read from the browser)
-    "reviewer": "",  # widget: the agent's name
+    "account_id": None,  # the signed-in account (None: nobody; every page asks first)
+    "actor": None,  # that account as the Actor this page acts as (set by signed_in())
     "selected": None,  # inbox key of the open item ("conv:<id>" or "draft:<id>")
     "draft_id": None,  # the draft in the editor
     "draft_version": None,  # its version when loaded (optimistic locking)
@@ -114,3 +118,87 @@ def show_flash() -> None:
 def customer_text(text: str, *, container: Any = None) -> None:
     """Render customer-written text as inert Markdown (escaped, never HTML)."""
     (container or st).markdown(escape_markdown(text))
+
+
+# -- who is at the keyboard -----------------------------------------------------------------
+
+
+def signed_in() -> Actor:
+    """The signed-in account; when nobody is signed in (or the account was disabled since),
+    render the sign-in form and stop the page, so nothing else reaches the browser."""
+    deps = get_deps()
+    account_id = st.session_state.get("account_id")
+    if account_id is not None:
+        account = accounts.active(deps.store, int(account_id))
+        if account is not None:
+            _sidebar_account(account)
+            st.session_state["actor"] = Actor(account, "workspace")
+            return st.session_state["actor"]
+        sign_out()
+    from_provider = _provider_account(deps)
+    if from_provider is not None:
+        st.session_state["account_id"] = from_provider.id
+        st.rerun()
+    _sign_in_form(deps)
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() ends the script run
+
+
+def sign_out() -> None:
+    """Forget the signed-in account and everything this session held."""
+    keep = {"lang": st.session_state.get("lang")}
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    init_state()
+    st.session_state.update(keep)
+    if _provider_configured() and getattr(st.user, "is_logged_in", False):
+        st.logout()
+
+
+def _sign_in_form(deps: Deps) -> None:
+    st.subheader(tr("signin_title"))
+    if not accounts.count_users(deps.store):
+        st.info(tr("signin_no_accounts"))
+    if _provider_configured():
+        st.button(tr("signin_provider"), key="btn_signin_provider", on_click=st.login)
+        if getattr(st.user, "is_logged_in", False):
+            st.error(tr("signin_unknown_identity"))
+    with st.form("signin", clear_on_submit=False):
+        name = st.text_input(tr("signin_name"), key="signin_name")
+        password = st.text_input(tr("signin_password"), type="password", key="signin_password")
+        submitted = st.form_submit_button(tr("signin_button"), type="primary", key="btn_signin")
+    if submitted:
+        try:
+            account = accounts.authenticate(deps.store, name, password, via="workspace")
+        except SignInError as exc:
+            st.error(tr("signin_locked") if exc.locked else tr("signin_failed"))
+            return
+        st.session_state["account_id"] = account.id
+        st.session_state.pop("signin_password", None)
+        st.rerun()
+
+
+def _provider_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file: no identity provider
+        return False
+
+
+def _provider_account(deps: Deps) -> Any:
+    """The account the identity provider's signed-in user maps to (None: none, or unknown)."""
+    if not _provider_configured() or not getattr(st.user, "is_logged_in", False):
+        return None
+    email = st.user.get("email")
+    name = st.user.get("name")
+    return accounts.for_identity(
+        deps.store,
+        email=str(email) if email else None,
+        name=str(name) if name else None,
+        self_register=deps.settings.oidc_self_register,
+    )
+
+
+def _sidebar_account(account: Account) -> None:
+    st.sidebar.caption(tr("signed_in_as", name=account.name, role=tr("role_" + account.role)))
+    st.sidebar.button(tr("sign_out"), key="btn_sign_out", on_click=sign_out)

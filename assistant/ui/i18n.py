@@ -14,7 +14,43 @@ STRINGS: dict[str, tuple[str, str]] = {
     # (ko, en)
     "app_title": ("{company_ko} 답장 도우미", "{company} reply assistant"),
     "language": ("언어", "Language"),
-    "reviewer": ("상담원 이름", "Your name"),
+    "analytics_agent": ("상담원", "Agent"),
+    "analytics_all_agents": ("모든 상담원", "All agents"),
+    "signin_title": ("로그인", "Sign in"),
+    "signin_no_accounts": (
+        "아직 계정이 없습니다. `reply-assistant init`을 실행하면 관리자 계정과 일회용 비밀번호가 "
+        "한 번 출력됩니다.",
+        "No accounts yet. `reply-assistant init` creates the admin account and prints its "
+        "one-time password once.",
+    ),
+    "signin_name": ("계정 이름", "Account name"),
+    "signin_password": ("비밀번호", "Password"),
+    "signin_button": ("로그인", "Sign in"),
+    "signin_provider": ("회사 계정으로 로그인", "Sign in with your identity provider"),
+    "signin_failed": (
+        "계정 이름이나 비밀번호가 맞지 않거나, 사용 중지된 계정입니다.",
+        "The name or password is wrong, or the account is disabled.",
+    ),
+    "signin_locked": (
+        "로그인 실패가 너무 많습니다. 15분 뒤에 다시 시도하세요.",
+        "Too many failed sign-ins. Try again in 15 minutes.",
+    ),
+    "signin_unknown_identity": (
+        "이 신원 계정에 연결된 사용자가 없습니다. 관리자에게 문의하세요.",
+        "No account is linked to this identity. Ask an administrator.",
+    ),
+    "signed_in_as": ("{name} ({role}) 로그인 중", "Signed in as {name} ({role})"),
+    "sign_out": ("로그아웃", "Sign out"),
+    "role_lead": ("리드", "lead"),
+    "role_admin": ("관리자", "admin"),
+    "override_needs_lead": (
+        "오류가 있는 답변의 예외 승인은 리드 이상만 할 수 있습니다. 답변을 고쳐 주세요.",
+        "Only a lead can override error findings. Fix the reply instead.",
+    ),
+    "bulk_needs_lead": (
+        "일괄 승인·반려는 리드 이상만 할 수 있습니다.",
+        "Only a lead can approve or reject in bulk.",
+    ),
     "inbox": ("받은 편지함", "Inbox"),
     "inbox_empty": ("열린 대화가 없습니다.", "No open conversations."),
     "anonymous": ("(고객 없음)", "(no customer)"),
@@ -81,7 +117,6 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Approved and queued in the outbox (edit distance {distance}).",
     ),
     "rejected": ("반려했습니다.", "Rejected."),
-    "need_reviewer": ("상담원 이름을 입력하세요.", "Enter your name first."),
     "stale_warning": (
         "이 초안을 만든 뒤 고객이 새 메시지를 보냈습니다. 새 메시지를 읽고 다시 작성하거나, 이 답장이 "
         "여전히 맞는지 확인해 주세요.",
@@ -142,6 +177,20 @@ STRINGS: dict[str, tuple[str, str]] = {
     "export_csv": ("CSV로 내보내기", "Export CSV"),
     "export_jsonl": ("JSONL로 내보내기", "Export JSONL"),
     "approved_by": ("승인: {who}", "approved by {who}"),
+    "audit_title": ("감사 기록", "Audit trail"),
+    "audit_when": ("시각", "When"),
+    "audit_what": ("한 일", "What"),
+    "audit_who": ("누가", "Who"),
+    "audit_via": ("경로", "Via"),
+    "audit_detail": ("내용", "Details"),
+    "audit_override": ("예외 승인: {reason} ({rules})", "override: {reason} ({rules})"),
+    "audit_edits": ("편집 {n}자", "{n} characters edited"),
+    "event_draft_created": ("초안 작성", "drafted"),
+    "event_draft_failed": ("초안 실패", "drafting failed"),
+    "event_draft_approved": ("승인", "approved"),
+    "event_draft_rejected": ("반려", "rejected"),
+    "event_draft_stale": ("지난 초안이 됨", "became stale"),
+    "event_reply_sent": ("발송", "sent"),
     "analytics_title": ("검토 통계", "Review analytics"),
     "analytics_empty": ("아직 검토한 초안이 없습니다.", "No reviewed drafts yet."),
     "as_is": ("그대로 승인", "Approved as is"),
@@ -204,10 +253,6 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bulk_override": (
         "예외 승인 사유 (플레이북 오류가 있는 답변도 승인)",
         "Override reason (approves replies with playbook errors)",
-    ),
-    "bulk_need_reviewer": (
-        "승인하거나 반려하려면 사이드바에 상담원 이름을 입력하세요.",
-        "Enter your name in the sidebar to approve or reject.",
     ),
     "bulk_counts": (
         "대기 {pending} · 승인 {approved} · 반려 {rejected}",

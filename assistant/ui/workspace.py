@@ -100,6 +100,7 @@ def draft_for(
         pinned=list(pinned or []),
         dropped=list(dropped or []),
         author=author,
+        via="workspace",
     )
     return draft_reply(deps, req, on_token=on_token, on_restart=on_restart)
 
