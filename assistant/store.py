@@ -9,6 +9,8 @@ recorded in the ``migrations`` table; a released migration is never edited, a ne
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -299,9 +301,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: safe against crashes, fsync at checkpoints
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any, wait_s: float = 10.0) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while the file is locked.
+
+    On a new database file the switch writes the header; when several processes open the file at
+    once their lock upgrades can deadlock, and SQLite answers "database is locked" at once instead
+    of waiting out the busy timeout. Once the file is in WAL mode the pragma takes no lock.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _sqlite_begin(conn: Connection) -> None:

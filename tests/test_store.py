@@ -187,3 +187,21 @@ def test_timestamps_come_back_in_utc(db_url: str) -> None:
     assert draft is not None
     assert draft["created_at"] == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
     assert draft["created_at"].utcoffset() == timedelta(0)
+
+
+def test_switching_a_new_file_to_wal_waits_out_a_locked_file() -> None:
+    """Processes opening a new file at once can deadlock on the switch; SQLite answers at once."""
+
+    class Cursor:
+        calls = 0
+
+        def execute(self, sql: str) -> None:
+            self.calls += 1
+            if self.calls < 3:
+                raise sqlite3.OperationalError("database is locked")
+
+    cursor = Cursor()
+    store_module._switch_to_wal(cursor)
+    assert cursor.calls == 3
+    with pytest.raises(sqlite3.OperationalError):
+        store_module._switch_to_wal(Cursor(), wait_s=0)
