@@ -2,13 +2,15 @@
 
 One schema for SQLite (the default file in the data dir) and PostgreSQL (any SQLAlchemy URL):
 portable column types only, JSON through ``sqlalchemy.JSON`` and every timestamp stored in UTC.
-The schema grows through named, append-only migrations (``MIGRATIONS``), each applied once and
-recorded in the ``migrations`` table; a released migration is never edited, a new one is added.
+The tables below show the schema after the newest Alembic revision (``assistant/migrations``);
+a schema change is a new revision file, a released one is never edited.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -42,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import CursorResult, Dialect, make_url
 from sqlalchemy.pool import StaticPool
 
+from assistant import migrations
 from assistant.errors import ConflictError
 
 if TYPE_CHECKING:
@@ -81,13 +84,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 metadata = MetaData()
-
-migrations_table = Table(
-    "migrations",
-    metadata,
-    Column("name", String(200), primary_key=True),
-    Column("applied_at", UTCDateTime(), nullable=False),
-)
 
 customers = Table(
     "customers",
@@ -292,25 +288,6 @@ sign_ins = Table(
 """Every sign-in attempt (for the lockout after repeated failures)."""
 
 
-def _create(*tables: Table) -> Callable[[Connection], None]:
-    def apply(conn: Connection) -> None:
-        metadata.create_all(conn, tables=list(tables))
-
-    return apply
-
-
-MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
-    ("m001_customer_records", _create(customers, conversations, messages, notes, promises)),
-    ("m002_drafts", _create(drafts)),
-    ("m003_decisions_outbox", _create(decisions, outbox)),
-    ("m004_events", _create(events)),
-    ("m005_bulk_runs", _create(bulk_runs, bulk_posts)),
-    ("m006_accounts", _create(users, sign_ins)),
-]
-"""Named migrations in the order they apply. Append only: a new schema change is a new entry
-(``ALTER TABLE ... ADD COLUMN`` through ``conn.execute``), and the table definitions above show
-the schema after the last one."""
-
 DRAFT_FIELDS = frozenset(c.name for c in drafts.columns) - {"id", "created_at", "updated_at"}
 
 
@@ -351,14 +328,39 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: safe against crashes, fsync at checkpoints
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any, wait_s: float = 10.0) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while the file is locked.
+
+    On a new database file the switch writes the header; when several processes open the file at
+    once their lock upgrades can deadlock, and SQLite answers "database is locked" at once instead
+    of waiting out the busy timeout. Once the file is in WAL mode the pragma takes no lock.
+    """
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 def _sqlite_begin(conn: Connection) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "")
     conn.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def make_folder(url: str) -> None:
+    """Create the folder of a SQLite file URL (other URLs: nothing to do)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def make_engine(url: str) -> Engine:
@@ -390,9 +392,7 @@ class Store:
     def from_settings(cls, settings: Settings) -> Store:
         """The store at ``settings.db_url``, its data dir created and its migrations applied."""
         url = settings.db_url
-        parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        make_folder(url)
         store = cls(url)
         store.migrate()
         return store
@@ -416,34 +416,15 @@ class Store:
     # -- migrations -----------------------------------------------------------------------
 
     def applied_migrations(self) -> list[str]:
-        """Names of the migrations recorded in this database, in the order they were applied."""
+        """The Alembic revisions this database has, oldest first (empty before the first)."""
         with self.engine.connect() as conn:
-            migrations_table.create(conn, checkfirst=True)
-            conn.commit()
-            rows = conn.execute(
-                select(migrations_table.c.name).order_by(
-                    migrations_table.c.applied_at, migrations_table.c.name
-                )
-            )
-            return [r.name for r in rows]
+            at = migrations.current(conn)
+        return migrations.revisions(at) if at is not None else []
 
     def migrate(self) -> list[str]:
-        """Apply every migration not yet recorded, each in its own transaction; their names."""
-        applied: list[str] = []
-        done = set(self.applied_migrations())
-        for name, apply in MIGRATIONS:
-            if name in done:
-                continue
-            with self.transaction() as conn:
-                seen = conn.execute(
-                    select(migrations_table.c.name).where(migrations_table.c.name == name)
-                ).first()
-                if seen is not None:  # another process got there first
-                    continue
-                apply(conn)
-                conn.execute(insert(migrations_table).values(name=name, applied_at=self.now()))
-            applied.append(name)
-        return applied
+        """Upgrade the schema to the newest revision (a 0.1 database is taken over first); the
+        revisions that ran, oldest first. Safe when several processes open the database at once."""
+        return migrations.upgrade(self.engine)
 
     # -- drafts ---------------------------------------------------------------------------
 

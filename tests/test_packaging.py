@@ -1,6 +1,6 @@
 """The wheel carries what the assistant needs: every prompt template, the demo help center, the
-eval suites and labelled sets, the templates inside the package (the eval report), and the code
-finds them inside the installed package."""
+eval suites and labelled sets, the templates inside the package (the eval report), the schema's
+migration scripts, and the code finds them inside the installed package."""
 
 from __future__ import annotations
 
@@ -44,6 +44,13 @@ def _sources() -> list[str]:
     return sorted(str(p.relative_to(REPO)) for p in wanted)
 
 
+def _migration_scripts() -> list[str]:
+    """Alembic's environment, its template and every revision of the schema."""
+    folder = REPO / "assistant" / "migrations"
+    wanted = [folder / "env.py", folder / "script.py.mako", *folder.glob("versions/*.py")]
+    return sorted(str(p.relative_to(REPO)) for p in wanted)
+
+
 def test_every_template_article_and_suite_is_in_the_wheel(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     sources = _sources()
@@ -55,6 +62,9 @@ def test_every_template_article_and_suite_is_in_the_wheel(wheel: Path) -> None:
     assert "assistant/evals/report.html.j2" in {str(p.relative_to(REPO)) for p in package_files}
     assert [str(p.relative_to(REPO)) for p in package_files
             if str(p.relative_to(REPO)) not in names] == []  # fmt: skip
+    scripts = _migration_scripts()
+    assert "assistant/migrations/versions/0001_initial.py" in scripts
+    assert [s for s in scripts if s not in names] == []
     assert not [n for n in names if n.startswith("assistant/shipped/evals/results/") and
                 "/baseline/" not in n]  # fmt: skip
 
@@ -65,13 +75,14 @@ def test_the_unpacked_wheel_finds_its_files_from_any_folder(wheel: Path, tmp_pat
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     probe = (
-        "import json; from assistant import prompts, resources, evals;"
+        "import json; from assistant import prompts, resources, evals, store;"
         "from assistant.evals import report; from assistant.evals.suites import Run;"
         "print(json.dumps({'prompts': str(resources.shipped('prompts')),"
         "'templates': [t.ref for t in prompts.all_templates()],"
         "'suites': evals.available_suites(),"
         "'knowledge': len(list(resources.shipped('knowledge').rglob('*.md'))),"
-        "'report': report.html_report(Run({}, [], {'suites': {}}))}))"
+        "'report': report.html_report(Run({}, [], {'suites': {}})),"
+        "'migrated': store.Store('sqlite:///w.db').migrate()}))"
     )
     env = {**os.environ, "PYTHONPATH": str(site), "PYTHONSAFEPATH": "1"}
     done = subprocess.run(
@@ -85,3 +96,5 @@ def test_the_unpacked_wheel_finds_its_files_from_any_folder(wheel: Path, tmp_pat
     assert set(seen["suites"]) == {p.stem for p in REPO.glob("evals/suites/*.yaml")}
     assert seen["knowledge"] == len(list(REPO.glob("knowledge/**/*.md")))
     assert seen["report"].startswith("<!doctype html>") and "<h1>Eval report</h1>" in seen["report"]
+    revisions = sorted(p.name.split("_")[0] for p in REPO.glob("assistant/migrations/versions/*.py"))
+    assert seen["migrated"] == revisions and revisions[0] == "0001"

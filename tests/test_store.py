@@ -1,4 +1,5 @@
-"""The records store: migrations, the draft lifecycle, optimistic locking and the audit trail."""
+"""The records store: migrations (more in test_migrations.py), the draft lifecycle, optimistic
+locking and the audit trail."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from assistant import store as store_module
 from assistant.config import load_settings
 from assistant.errors import ConflictError
-from assistant.store import MIGRATIONS, StaleVersionError, Store
+from assistant.migrations import revisions
+from assistant.store import StaleVersionError, Store
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
 """A PostgreSQL URL whose database the tests may empty; unset runs SQLite only."""
@@ -45,15 +47,15 @@ def store(db_url: str) -> Iterator[Store]:
 
 def test_migrations_apply_once_and_are_recorded(db_url: str) -> None:
     first = Store(db_url)
-    assert first.migrate() == [name for name, _ in MIGRATIONS]
+    assert first.migrate() == revisions()
     first.dispose()
     reopened = Store(db_url)
     assert reopened.migrate() == []
-    assert reopened.applied_migrations() == [name for name, _ in MIGRATIONS]
+    assert reopened.applied_migrations() == revisions()
     tables = set(inspect(reopened.engine).get_table_names())
     reopened.dispose()
     assert {
-        "migrations",
+        "alembic_version",
         "customers",
         "conversations",
         "messages",
@@ -72,25 +74,11 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
     assert db.execute("pragma journal_mode").fetchone()[0] == "wal"
 
 
-def test_a_failing_migration_leaves_nothing_behind(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken(conn: Connection) -> None:
-        conn.execute(text("CREATE TABLE half_done (id INTEGER)"))
-        raise RuntimeError("boom")
-
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, ("m999_broken", broken)])
-    with pytest.raises(RuntimeError):
-        store.migrate()
-    assert "m999_broken" not in store.applied_migrations()
-    assert "half_done" not in inspect(store.engine).get_table_names()
-
-
 def test_from_settings_creates_the_data_dir_and_migrates(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path / "nested" / "data")
     s = Store.from_settings(settings)
     assert (tmp_path / "nested" / "data" / "assistant.db").is_file()
-    assert s.applied_migrations() == [name for name, _ in MIGRATIONS]
+    assert s.applied_migrations() == revisions()
 
 
 def test_foreign_keys_are_enforced(store: Store) -> None:
@@ -189,3 +177,21 @@ def test_timestamps_come_back_in_utc(db_url: str) -> None:
     assert draft is not None
     assert draft["created_at"] == datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
     assert draft["created_at"].utcoffset() == timedelta(0)
+
+
+def test_switching_a_new_file_to_wal_waits_out_a_locked_file() -> None:
+    """Processes opening a new file at once can deadlock on the switch; SQLite answers at once."""
+
+    class Cursor:
+        calls = 0
+
+        def execute(self, sql: str) -> None:
+            self.calls += 1
+            if self.calls < 3:
+                raise sqlite3.OperationalError("database is locked")
+
+    cursor = Cursor()
+    store_module._switch_to_wal(cursor)
+    assert cursor.calls == 3
+    with pytest.raises(sqlite3.OperationalError):
+        store_module._switch_to_wal(Cursor(), wait_s=0)
