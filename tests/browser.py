@@ -69,15 +69,23 @@ def wait_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout: float = 
 
 
 @contextlib.contextmanager
-def streamlit_server(script: str | Path, env: Mapping[str, str]) -> Iterator[str]:
-    """Run ``streamlit run script`` headless on a free port; yield its base URL."""
-    port = free_port()
+def streamlit_server(
+    script: str | Path,
+    env: Mapping[str, str],
+    *,
+    port: int | None = None,
+    args: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """Run ``streamlit run script`` headless on ``port`` (a free one by default), with extra
+    command-line ``args``; yield its base URL."""
+    port = port or free_port()
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script),
         "--server.headless", "true",
         "--server.address", "127.0.0.1",
         "--server.port", str(port),
         "--browser.gatherUsageStats", "false",
+        *args,
     ]  # fmt: skip
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
@@ -105,13 +113,15 @@ def streamlit_page(
     *,
     locale: str = "ko-KR",
     viewport: tuple[int, int] = (1400, 1000),
+    port: int | None = None,
+    args: tuple[str, ...] = (),
 ) -> Iterator[tuple[Any, str]]:
     """Yield ``(page, base_url)``: a Playwright page already opened on the running app."""
     require_browser()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with streamlit_server(script, env) as base_url, sync_playwright() as pw:
+    with streamlit_server(script, env, port=port, args=args) as base_url, sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
