@@ -117,7 +117,7 @@ def run_suites(
         if progress:
             progress(f"{suite.name}: {len(suite.cases)} cases")
         if suite.target == "draft":
-            rows += _run_drafts(suite, variants, deps, cache, stats, concurrency)
+            rows += asyncio.run(_adraft_all(suite, variants, deps, cache, stats, concurrency))
         else:
             rows += [
                 _row(suite, c, SHARED, _run_other(suite, c, deps), deps, cache, stats)
@@ -154,7 +154,7 @@ def _variant_deps(deps: Deps, variant: Variant) -> Deps:
     )
 
 
-def _run_drafts(
+async def _adraft_all(
     suite: Suite,
     variants: list[Variant],
     deps: Deps,
@@ -164,17 +164,6 @@ def _run_drafts(
 ) -> list[dict[str, Any]]:
     """Draft every case for every variant with the pipeline's drafting core; at most
     ``concurrency`` model calls in flight, answers already in the cache served from it."""
-    return asyncio.run(_adraft_all(suite, variants, deps, cache, stats, concurrency))
-
-
-async def _adraft_all(
-    suite: Suite,
-    variants: list[Variant],
-    deps: Deps,
-    cache: ResponseCache,
-    stats: Stats,
-    concurrency: int,
-) -> list[dict[str, Any]]:
     from assistant.llm.drafters import CachedModel, model_for
 
     gate = asyncio.Semaphore(max(1, concurrency))
