@@ -209,9 +209,9 @@ def _open_at_once(url: str, data_dir: str, barrier: Any, results: Any) -> None:
     """One process of the race below: wait for the others, then open the store."""
     from assistant.config import load_settings
 
-    settings = load_settings(data_dir=Path(data_dir), database_url=url or None)
-    barrier.wait(timeout=60)
     try:
+        settings = load_settings(data_dir=Path(data_dir), database_url=url or None)
+        barrier.wait(timeout=300)  # a loaded machine imports slowly: wait for every process
         store = Store.from_settings(settings)
         results.put(("ok", store.applied_migrations()))
         store.dispose()
@@ -232,7 +232,7 @@ def test_processes_opening_a_new_database_at_once_all_succeed(db_url: str, tmp_p
     ]
     for worker in workers:
         worker.start()
-    outcomes = [results.get(timeout=120) for _ in workers]
+    outcomes = [results.get(timeout=400) for _ in workers]
     for worker in workers:
         worker.join(timeout=30)
     assert outcomes == [("ok", migrations.revisions())] * processes
