@@ -187,6 +187,31 @@ class Generation(BaseModel):
     """True when the answer came from a response cache instead of a model call."""
 
 
+class TraceAttempt(BaseModel):
+    """One model answer of a draft and what the checker found in it."""
+
+    output: str
+    findings: list[dict[str, Any]] = Field(default_factory=list)
+    model: str
+
+
+class Trace(BaseModel):
+    """The steps of one draft, in the order they ran (stored with the draft as JSON): what it
+    was grounded in, each attempt, the template and messages as sent, the model's usage."""
+
+    model_config = {"extra": "allow"}
+
+    triage: dict[str, Any]
+    retrieved: list[dict[str, Any]] = Field(default_factory=list)
+    customer: str | None = None
+    style: str | None = None
+    attempts: list[TraceAttempt] = Field(default_factory=list)
+    template: str | None = None
+    messages: list[dict[str, str]] = Field(default_factory=list)
+    usage: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+
+
 class Draft(BaseModel):
     """A drafted reply with everything needed to explain it afterwards."""
 

@@ -27,6 +27,8 @@ from assistant.models import (
     Finding,
     Generation,
     SearchHit,
+    Trace,
+    TraceAttempt,
     Triage,
 )
 
@@ -233,15 +235,14 @@ def prompt_for(
     return Prompt(OFFLINE_TEMPLATE, req.channel, request=offline_request(deps, req, g), fits=fits)
 
 
-def new_trace(req: DraftRequest, g: Grounding) -> dict[str, Any]:
+def new_trace(req: DraftRequest, g: Grounding) -> Trace:
     """The start of a draft's trace: what it was grounded in."""
-    return {
-        "triage": g.triage.model_dump(),
-        "retrieved": [{"doc_id": s.doc_id, "score": s.score} for s in g.sources],
-        "customer": req.customer_id,
-        "style": req.style,
-        "attempts": [],
-    }
+    return Trace(
+        triage=g.triage.model_dump(),
+        retrieved=[{"doc_id": s.doc_id, "score": s.score} for s in g.sources],
+        customer=req.customer_id,
+        style=req.style,
+    )
 
 
 def _attempts(
@@ -249,7 +250,7 @@ def _attempts(
     model: DraftModel,
     req: DraftRequest,
     g: Grounding,
-    trace: dict[str, Any],
+    trace: Trace,
     regenerate: bool,
 ) -> Generator[Prompt, Generation, Draft]:
     """The drafting core: yields each prompt, receives the model's answer, checks it; when the
@@ -262,19 +263,19 @@ def _attempts(
         gen = yield prompt
         system = prompt.messages[0]["content"] if prompt.messages else None
         result = run_checks(deps, gen.text, req, g.triage, g.context, system)
-        trace["attempts"].append(
-            {
-                "output": gen.text,
-                "findings": [f.model_dump() for f in result.findings],
-                "model": gen.model,
-            }
+        trace.attempts.append(
+            TraceAttempt(
+                output=gen.text,
+                findings=[f.model_dump() for f in result.findings],
+                model=gen.model,
+            )
         )
         if result.ok or not (regenerate and model.learns_from_feedback) or attempt == 2:
             break
         feedback = result.errors
-    trace.update(
-        template=prompt.template, messages=llm.messages_for_record(prompt.messages, deps.settings)
-    )
+    trace.template = prompt.template
+    trace.messages = llm.messages_for_record(prompt.messages, deps.settings)
+    trace.usage = gen.model_dump(exclude={"text"})
     return Draft(
         draft=gen.text,
         language=g.triage.language,
@@ -287,8 +288,8 @@ def _attempts(
         findings=result.findings,
         model=gen.model,
         prompt_version=prompt.template,
-        attempts=len(trace["attempts"]),
-        trace={**trace, "usage": gen.model_dump(exclude={"text"})},
+        attempts=len(trace.attempts),
+        trace=trace.model_dump(),
     )
 
 
@@ -297,7 +298,7 @@ def generate_and_check(
     model: DraftModel,
     req: DraftRequest,
     g: Grounding,
-    trace: dict[str, Any],
+    trace: Trace,
     *,
     on_token: Callable[[str], None] | None = None,
     on_restart: Callable[[], None] | None = None,
@@ -321,7 +322,7 @@ async def agenerate_and_check(
     model: DraftModel,
     req: DraftRequest,
     g: Grounding,
-    trace: dict[str, Any],
+    trace: Trace,
     *,
     call: Callable[[Prompt], Awaitable[Generation]] | None = None,
     regenerate: bool = True,
@@ -373,8 +374,8 @@ def draft_reply(
             on_restart=on_restart,
         )
     except ModelError as exc:
-        trace["error"] = str(exc)
-        deps.store.update_draft(draft_id, status="failed", error=str(exc), trace=trace)
+        trace.error = str(exc)
+        deps.store.update_draft(draft_id, status="failed", error=str(exc), trace=trace.model_dump())
         deps.store.record_event(Event.DRAFT_FAILED, draft_id=draft_id, payload={"error": str(exc)})
         raise ModelError(str(exc), draft_id=draft_id) from None
     draft.trace["pipeline_ms"] = round((time.perf_counter() - started) * 1000, 1)
