@@ -94,6 +94,8 @@ def test_customers_forget_leaves_no_trace_in_any_file_of_the_data_dir(
     texts = _traces(person, [message, draft.draft])
     deps.store.dispose()
     assert _files_holding(demo_data, texts), "the probe finds the customer before forgetting"
+    app = sqlite3.connect(demo_data / "assistant.db")  # the running app's idle connection
+    app.execute("SELECT count(*) FROM drafts").fetchone()
 
     code, out, err = _cli(
         monkeypatch,
@@ -109,6 +111,8 @@ def test_customers_forget_leaves_no_trace_in_any_file_of_the_data_dir(
     assert removed["cache_entries"] == 1 and removed["file_lines"] == 1
     assert removed["still_found"] == []
 
+    assert _files_holding(demo_data, texts) == {}  # the database and its -wal included
+    app.close()
     assert _files_holding(demo_data, texts) == {}
     assert (demo_data / "bulk" / "posts.jsonl").read_text(encoding="utf-8").count("\n") == 1
 
