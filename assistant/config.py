@@ -171,6 +171,12 @@ class Settings(BaseSettings):
         False,
         description="Replace emails, phones and card numbers with placeholders before text goes to an external model.",
     )
+    retention_days: int | None = Field(
+        None,
+        description="Days customer text is kept after a conversation's last message: "
+        "`reply-assistant maintenance` (and `init`) erase older closed conversations' messages "
+        "and their drafts' text; unset keeps everything.",
+    )
     top_k: int = Field(4, description="Knowledge passages given to the drafter.")
     oidc_self_register: bool = Field(
         False,
@@ -201,6 +207,13 @@ class Settings(BaseSettings):
         value = value.strip().lower()
         if not _DOMAIN.fullmatch(value):
             raise ValueError(f"not a domain name (like {DEFAULT_BRAND.own_domain}): {value!r}")
+        return value
+
+    @field_validator("retention_days")
+    @classmethod
+    def _not_negative(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise ValueError("must be 0 or more")
         return value
 
     @field_validator("top_k")

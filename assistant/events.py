@@ -39,7 +39,10 @@ class Event(StrEnum):
     SIGNIN_FAILED = "user.signin_failed"
     """A sign-in was refused (actor: the name tried; payload: via, reason)."""
     CUSTOMER_FORGOTTEN = "customer.forgotten"
-    """A customer's personal data was erased (payload: what was removed, counts only)."""
+    """A customer's personal data was erased (actor: the admin; payload: counts of what was
+    removed, a salted hash of the id, via)."""
+    RETENTION_PURGED = "records.retention_purged"
+    """Customer text older than ``retention_days`` was erased (payload: the setting, counts)."""
 
 
 EVENT_KINDS: frozenset[str] = frozenset(e.value for e in Event)

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.privacy import register as _register_privacy
+from assistant.cli.privacy import run_maintenance
 from assistant.cli.users import users_app
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ app = typer.Typer(
 customers_app = typer.Typer(help="Customer histories.", no_args_is_help=True)
 app.add_typer(customers_app, name="customers")
 app.add_typer(users_app, name="users")
+_register_privacy(app, customers_app)
 
 DataDir = Annotated[
     Path | None,
@@ -147,7 +150,10 @@ def init(
     store = Store.from_settings(settings)
     customers = load_demo_customers(store) if demo else 0
     admin = ensure_admin(store, os.environ.get("ASSISTANT_ADMIN_PASSWORD") or None)
+    store.dispose()
     out = {"data_dir": str(settings.data_dir), "knowledge": _dump(report), "customers": customers}
+    if settings.retention_days is not None:
+        out["maintenance"] = run_maintenance(settings)
     if admin is not None:
         out["admin"] = {"name": admin[0].name, "password": admin[1]}
     if as_json:
@@ -156,6 +162,12 @@ def init(
         print(f"Data dir: {settings.data_dir}")
         print(f"Help center: {_dump(report)}")
         print(f"Demo customers loaded: {customers}")
+        if "maintenance" in out:
+            purged = out["maintenance"]["purged"]
+            print(
+                f"Retention {settings.retention_days} days: purged {purged['conversations']} "
+                f"conversations, {purged['drafts']} drafts"
+            )
         if admin is not None:
             told = (
                 "from ASSISTANT_ADMIN_PASSWORD"
