@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.serve import serve
+from assistant.cli.tokens import tokens_app
 from assistant.cli.users import users_app
 
 if TYPE_CHECKING:
@@ -35,6 +37,8 @@ app = typer.Typer(
 customers_app = typer.Typer(help="Customer histories.", no_args_is_help=True)
 app.add_typer(customers_app, name="customers")
 app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.command("serve")(serve)
 
 DataDir = Annotated[
     Path | None,
