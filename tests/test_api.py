@@ -128,6 +128,11 @@ def test_the_same_idempotency_key_gets_the_same_draft(api: Api) -> None:
         first = c.post("/v1/drafts", json=body, headers={"Idempotency-Key": "k-export-1"})
         again = c.post("/v1/drafts", json=body, headers={"Idempotency-Key": "k-export-1"})
         other = c.post("/v1/drafts", json=body, headers={"Idempotency-Key": "k-export-2"})
+        changed = c.post(
+            "/v1/drafts",
+            json={"message": "How do I export to Word?"},
+            headers={"Idempotency-Key": "k-export-1"},
+        )
     with api.client("lead") as c:
         someone_else = c.post("/v1/drafts", json=body, headers={"Idempotency-Key": "k-export-1"})
     assert first.status_code == again.status_code == 201
@@ -136,6 +141,7 @@ def test_the_same_idempotency_key_gets_the_same_draft(api: Api) -> None:
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert other.json()["id"] != first.json()["id"]
     assert someone_else.json()["id"] != first.json()["id"]  # keys are per account
+    assert _is_error(changed, 409)["where"] == "Idempotency-Key"
 
 
 def test_get_a_draft_and_404_for_an_unknown_one(api: Api) -> None:
@@ -340,3 +346,40 @@ def test_serve_refuses_a_missing_data_dir(
     with pytest.raises(SystemExit) as done:
         main(["serve", "--data-dir", str(tmp_path / "none"), "--port", "0"])
     assert done.value.code == 2 and "init" in capsys.readouterr().err
+
+
+def test_openapi_docs_are_served(api: Api) -> None:
+    client = api.client(None)
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/v1/drafts", "/v1/drafts/{draft_id}/approve", "/v1/search"} <= set(paths)
+
+
+def test_the_serve_command_answers_on_the_port_it_was_given(demo_data: Path) -> None:
+    import subprocess
+    import sys
+
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    cmd = [sys.executable, "-m", "assistant", "serve", "--port", str(port)]
+    proc = subprocess.Popen(
+        [*cmd, "--data-dir", str(demo_data)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        assert r.status_code == 200 and r.json() == {"ok": True}
+        assert httpx.get(f"http://127.0.0.1:{port}/v1/search?q=x").status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -12,6 +12,7 @@ FastAPI runs them in its thread pool, so a long draft does not block other reque
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -179,13 +180,22 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
             raise ApiError(404, f"no draft {draft_id}", where="id")
         return row
 
-    def remembered(user_id: int, key: str) -> int | None:
+    def remembered(user_id: int, key: str, request_hash: str) -> int | None:
+        """The draft an earlier request with this key made (409 if that request differed)."""
         k = tables.api_idempotency
         with store.engine.connect() as conn:
             found = conn.execute(
-                select(k.c.draft_id).where(k.c.user_id == user_id, k.c.key == key)
+                select(k.c.draft_id, k.c.request_hash).where(k.c.user_id == user_id, k.c.key == key)
             ).first()
-        return int(found.draft_id) if found is not None else None
+        if found is None:
+            return None
+        if found.request_hash != request_hash:
+            raise ApiError(
+                409,
+                "this Idempotency-Key was used for a different request",
+                where="Idempotency-Key",
+            )
+        return int(found.draft_id)
 
     @app.get("/healthz")
     def healthz() -> dict[str, bool]:
@@ -207,8 +217,9 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
         key = idempotency_key.strip() if idempotency_key else None
         if key is not None and not 0 < len(key) <= MAX_KEY:
             raise ApiError(422, f"must be 1 to {MAX_KEY} characters", where="Idempotency-Key")
+        digest = hashlib.sha256(body.model_dump_json().encode("utf-8")).hexdigest()
         if key is not None:
-            earlier = remembered(actor.account.id, key)
+            earlier = remembered(actor.account.id, key, digest)
             if earlier is not None:
                 return JSONResponse(
                     draft_view(load(earlier)),
@@ -232,13 +243,14 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
                         insert(tables.api_idempotency).values(
                             user_id=actor.account.id,
                             key=key,
+                            request_hash=digest,
                             draft_id=draft.id,
                             created_at=store.now(),
                         )
                     )
             except IntegrityError:
                 # The same key raced in from another request: answer with the draft it got.
-                first = remembered(actor.account.id, key)
+                first = remembered(actor.account.id, key, digest)
                 if first is not None:
                     return JSONResponse(
                         draft_view(load(first)),

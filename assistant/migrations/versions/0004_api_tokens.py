@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=False),
         sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("request_hash", sa.String(64), nullable=False),
         sa.Column("draft_id", sa.Integer(), sa.ForeignKey("drafts.id"), nullable=False),
         sa.Column("created_at", _utc(), nullable=False),
         sa.UniqueConstraint("user_id", "key", name="uq_api_idempotency_user_key"),
