@@ -383,3 +383,26 @@ def test_the_serve_command_answers_on_the_port_it_was_given(demo_data: Path) -> 
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_concurrent_drafts_share_the_loaded_models(api: Api) -> None:
+    messages = [
+        "앱에서 결제하면 화면이 멈춰요",
+        "I was charged twice for my subscription this month.",
+        "비밀번호를 잊어버렸어요",
+        "How do I export my notes to PDF?",
+    ]
+    results: dict[str, dict[str, Any]] = {}
+
+    def one(message: str) -> None:
+        with api.client() as c:
+            results[message] = _draft(c, message)
+
+    threads = [threading.Thread(target=one, args=(m,)) for m in messages]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert set(results) == set(messages)
+    assert len({d["id"] for d in results.values()}) == len(messages)
+    assert all(d["sources"] and d["status"] == "ready" for d in results.values())
