@@ -252,13 +252,11 @@ def test_malformed_json_is_400_and_a_bad_field_422(api: Api) -> None:
         )
         missing = c.post("/v1/drafts", json={"channel": "chat"})
         channel = c.post("/v1/drafts", json={"message": "hi", "channel": "fax"})
-        history = c.post(
-            "/v1/drafts", json={"message": "hi", "history": [{"role": "customer", "text": "x"}]}
-        )
+        customer = c.post("/v1/drafts", json={"message": "hi", "customer": {"id": "c1"}})
     assert _is_error(broken, 400)["where"] == "body"
     assert _is_error(missing, 422)["where"] == "message"
     assert _is_error(channel, 422)["where"] == "channel"
-    assert "not supported yet" in _is_error(history, 422)["error"]
+    assert "not supported yet" in _is_error(customer, 422)["error"]
 
 
 def test_an_oversized_body_is_413(api: Api) -> None:
@@ -406,3 +404,37 @@ def test_concurrent_drafts_share_the_loaded_models(api: Api) -> None:
     assert set(results) == set(messages)
     assert len({d["id"] for d in results.values()}) == len(messages)
     assert all(d["sources"] and d["status"] == "ready" for d in results.values())
+
+
+def test_history_is_recorded_once_and_grounds_the_draft(api: Api) -> None:
+    earlier = [
+        {
+            "role": "customer",
+            "text": "Sync stopped on my iPad yesterday.",
+            "at": "2026-11-30T09:00:00Z",
+        },
+        {"role": "agent", "text": "Could you try signing out and in again?"},
+    ]
+    body = {
+        "message": "Still not syncing after signing in again.",
+        "customer_id": "cus_en_oliver",
+        "conversation_id": "conv_api_sync",
+        "history": earlier,
+    }
+    with api.client() as c:
+        first = _draft(c, **body)
+        second = _draft(c, **body)
+        bad_role = c.post("/v1/drafts", json={**body, "history": [{"role": "bot", "text": "x"}]})
+        no_customer = c.post(
+            "/v1/drafts", json={"message": "hi", "history": [{"role": "customer", "text": "x"}]}
+        )
+        record = c.get(f"/v1/drafts/{first['id']}").json()
+    assert record["conversation_id"] == "conv_api_sync" and second["id"] != first["id"]
+    from assistant import history
+
+    customer = history.get_customer(api.store, "cus_en_oliver")
+    assert customer is not None
+    conv = next(x for x in customer.conversations if x.id == "conv_api_sync")
+    assert [m.text for m in conv.messages] == [e["text"] for e in earlier]
+    assert _is_error(bad_role, 422)["where"] == "history.0.role"
+    assert _is_error(no_customer, 422)["where"] == "history"

@@ -13,6 +13,7 @@ FastAPI runs them in its thread pool, so a long draft does not block other reque
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -45,9 +46,9 @@ class Body(BaseModel):
 
 
 class HistoryMessage(Body):
-    role: str
+    role: str = Field(description="customer or agent")
     text: str
-    at: str | None = None
+    at: datetime | None = None
 
 
 class DraftIn(Body):
@@ -56,7 +57,9 @@ class DraftIn(Body):
     conversation_id: str | None = None
     channel: str = "email"
     history: list[HistoryMessage] | None = Field(
-        default=None, description="Not supported yet: import customers with `customers import`."
+        default=None,
+        description="Earlier messages of the conversation (needs customer_id); each is stored "
+        "once in the customer's history.",
     )
     customer: dict[str, Any] | None = Field(
         default=None, description="Not supported yet: import customers with `customers import`."
@@ -155,11 +158,11 @@ Who = Annotated[Actor, Depends(signed_in)]
 
 def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
     """The API over ``deps`` (built once by the caller and shared by every request)."""
-    from assistant import playbook, review
+    from assistant import history, playbook, review
     from assistant import triage as triage_mod
     from assistant.config import CHANNELS
     from assistant.errors import InputError
-    from assistant.pipeline import DraftRequest, draft_reply
+    from assistant.pipeline import DraftRequest, draft_reply, validate
 
     app = FastAPI(
         title="reply-assistant",
@@ -207,13 +210,14 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
         actor: Who,
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
-        for field in ("history", "customer"):
-            if getattr(body, field):
-                raise InputError(
-                    "not supported yet: import the customer with `reply-assistant customers "
-                    "import` and send customer_id",
-                    where=field,
-                )
+        if body.customer:
+            raise InputError(
+                "not supported yet: import the customer with `reply-assistant customers "
+                "import` and send customer_id",
+                where="customer",
+            )
+        if body.history and not body.customer_id:
+            raise InputError("history needs a customer_id", where="history")
         key = idempotency_key.strip() if idempotency_key else None
         if key is not None and not 0 < len(key) <= MAX_KEY:
             raise ApiError(422, f"must be 1 to {MAX_KEY} characters", where="Idempotency-Key")
@@ -234,6 +238,15 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
             author=actor.name,
             via="api",
         )
+        if body.history and body.customer_id:
+            validate(req)
+            req.conversation_id = history.record_history(
+                store,
+                body.customer_id,
+                req.conversation_id,
+                [(m.role, m.text, m.at) for m in body.history],
+                body.channel,
+            )
         draft = draft_reply(deps, req)
         assert draft.id is not None
         if key is not None:
@@ -305,8 +318,6 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
 
     @v1.post("/check")
     def check(body: CheckIn) -> dict[str, Any]:
-        from assistant import history
-
         if body.channel not in CHANNELS:
             raise InputError(
                 f"unknown channel {body.channel!r} (use {', '.join(CHANNELS)})", where="channel"
