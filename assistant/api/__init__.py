@@ -39,6 +39,19 @@ if TYPE_CHECKING:
 
 MAX_KEY = 200
 """The longest ``Idempotency-Key`` accepted."""
+CREATED_KEYS = (
+    "id",
+    "draft",
+    "language",
+    "situations",
+    "sources",
+    "findings",
+    "model",
+    "prompt_version",
+    "status",
+    "version",
+)
+"""The keys of a ``POST /v1/drafts`` answer (a replayed one too)."""
 
 
 class Body(BaseModel):
@@ -200,6 +213,14 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
             )
         return int(found.draft_id)
 
+    def replay(draft_id: int) -> JSONResponse:
+        view = draft_view(load(draft_id))
+        return JSONResponse(
+            {k: view[k] for k in CREATED_KEYS},
+            status_code=201,
+            headers={"Idempotent-Replayed": "true"},
+        )
+
     @app.get("/healthz")
     def healthz() -> dict[str, bool]:
         return {"ok": True}
@@ -225,11 +246,7 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
         if key is not None:
             earlier = remembered(actor.account.id, key, digest)
             if earlier is not None:
-                return JSONResponse(
-                    draft_view(load(earlier)),
-                    status_code=201,
-                    headers={"Idempotent-Replayed": "true"},
-                )
+                return replay(earlier)
         req = DraftRequest(
             message=body.message,
             channel=body.channel,
@@ -265,11 +282,7 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
                 # The same key raced in from another request: answer with the draft it got.
                 first = remembered(actor.account.id, key, digest)
                 if first is not None:
-                    return JSONResponse(
-                        draft_view(load(first)),
-                        status_code=201,
-                        headers={"Idempotent-Replayed": "true"},
-                    )
+                    return replay(first)
                 raise
         row = load(draft.id)
         out = {**draft.contract(), "status": row["status"], "version": row["version"]}
