@@ -331,3 +331,63 @@ def for_identity(
     taken = {a.name for a in list_users(store)}
     chosen = base if base not in taken else email.strip().lower()
     return add_user(store, chosen, "agent", None, email=email)
+
+
+# -- API tokens -------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "ra_"
+
+
+def _token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(store: Store, user_name: str, *, name: str = "", by: Actor | None = None) -> str:
+    """A new HTTP API token for the account ``user_name``: returned once, stored only as its
+    SHA-256 hash. ``by`` (when given) must be an admin."""
+    if by is not None:
+        require(by, "tokens")
+    account = get_user(store, user_name)
+    if account is None:
+        raise InputError(f"no account named {user_name!r}", where="user")
+    if account.disabled:
+        raise InputError(f"the account {account.name!r} is disabled", where="user")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with store.transaction() as conn:
+        conn.execute(
+            insert(tables.api_tokens).values(
+                user_id=account.id,
+                name=name.strip(),
+                token_hash=_token_hash(token),
+                created_at=store.now(),
+                revoked=False,
+            )
+        )
+        store.record_event(
+            Event.TOKEN_CREATED,
+            actor=by.name if by else "system",
+            payload={"user": account.name, "name": name.strip(), "via": by.via if by else "cli"},
+            conn=conn,
+        )
+    return token
+
+
+def actor_for_token(store: Store, token: str) -> Actor | None:
+    """The account a Bearer token belongs to, acting ``via="api"``; None for an unknown or
+    revoked token or a disabled account. Records when the token was last used."""
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    t, u = tables.api_tokens, tables.users
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(u, t.c.id.label("token_id"), t.c.revoked)
+            .join(u, u.c.id == t.c.user_id)
+            .where(t.c.token_hash == _token_hash(token))
+        ).first()
+    if row is None or row.revoked or row.disabled:
+        return None
+    with store.transaction() as conn:
+        conn.execute(update(t).where(t.c.id == row.token_id).values(last_used_at=store.now()))
+    return Actor(_account(row), via="api")

@@ -38,6 +38,8 @@ class Event(StrEnum):
     USER_ENABLED = "user.enabled"
     SIGNIN_FAILED = "user.signin_failed"
     """A sign-in was refused (actor: the name tried; payload: via, reason)."""
+    TOKEN_CREATED = "user.token_created"
+    """An API token was made for an account (payload: user, name, via; never the token)."""
     CUSTOMER_FORGOTTEN = "customer.forgotten"
     """A customer's personal data was erased (actor: the admin; payload: counts of what was
     removed, a salted hash of the id, via)."""

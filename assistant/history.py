@@ -471,6 +471,57 @@ def record_message(
     return conv_id
 
 
+def record_history(
+    store: Store,
+    customer_id: str,
+    conversation_id: str | None,
+    items: list[tuple[str, str, datetime | None]],
+    channel: str,
+) -> str:
+    """Store a conversation's earlier messages ``(role, text, at)`` in one transaction; a
+    message already in the conversation (same role and text) is kept once, so a caller (the
+    HTTP API) may send the whole history with every request. Opens the conversation when it
+    is new; returns its id."""
+    for i, (role, text, _at) in enumerate(items):
+        if role not in ROLES:
+            raise InputError(f"must be one of {', '.join(ROLES)}", where=f"history.{i}.role")
+        if not text.strip():
+            raise InputError("the message is empty", where=f"history.{i}.text")
+    c, m = tables.conversations, tables.messages
+    now = store.now()
+    with store.transaction() as conn:
+        _require_customer(conn, customer_id)
+        conv_id = conversation_id or f"conv_{uuid.uuid4().hex[:12]}"
+        owner = conn.execute(select(c.c.customer_id).where(c.c.id == conv_id)).first()
+        if owner is None:
+            first = next((t for _r, t, _a in items), "")
+            stamps = [a for _r, _t, a in items if a is not None]
+            conn.execute(
+                insert(c).values(
+                    id=conv_id,
+                    customer_id=customer_id,
+                    channel=channel,
+                    subject=first.strip().splitlines()[0][:80] if first.strip() else "",
+                    status="open",
+                    started_at=min(stamps) if stamps else now,
+                )
+            )
+        elif owner.customer_id != customer_id:
+            raise InputError(
+                f"conversation {conv_id!r} belongs to another customer", where="conversation_id"
+            )
+        have = conn.execute(select(m.c.role, m.c.text).where(m.c.conversation_id == conv_id))
+        seen = {(r.role, r.text) for r in have}
+        for role, text, at in items:
+            if (role, text) in seen:
+                continue
+            seen.add((role, text))
+            conn.execute(
+                insert(m).values(conversation_id=conv_id, role=role, text=text, at=at or now)
+            )
+    return conv_id
+
+
 # -- context for one message ----------------------------------------------------------------
 
 # Product words a Korean and an English customer use for the same thing, folded to one token.

@@ -287,6 +287,35 @@ sign_ins = Table(
 )
 """Every sign-in attempt (for the lockout after repeated failures)."""
 
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False, default=""),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("last_used_at", UTCDateTime()),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
+"""HTTP API tokens (``assistant.accounts.create_token``): only the SHA-256 hex of a token is
+kept; the token itself is shown once."""
+
+api_idempotency = Table(
+    "api_idempotency",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("request_hash", String(64), nullable=False),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("user_id", "key", name="uq_api_idempotency_user_key"),
+)
+"""``Idempotency-Key`` of a ``POST /v1/drafts``: the same key from the same account gets the
+same draft; ``request_hash`` (SHA-256 of the request body) tells a retry from a different
+request that reuses the key."""
+
 
 DRAFT_FIELDS = frozenset(c.name for c in drafts.columns) - {"id", "created_at", "updated_at"}
 

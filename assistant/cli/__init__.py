@@ -20,6 +20,8 @@ import typer
 
 from assistant.cli.privacy import register as _register_privacy
 from assistant.cli.privacy import run_maintenance
+from assistant.cli.serve import serve
+from assistant.cli.tokens import tokens_app
 from assistant.cli.users import users_app
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ customers_app = typer.Typer(help="Customer histories.", no_args_is_help=True)
 app.add_typer(customers_app, name="customers")
 app.add_typer(users_app, name="users")
 _register_privacy(app, customers_app)
+app.add_typer(tokens_app, name="tokens")
+app.command("serve")(serve)
 
 DataDir = Annotated[
     Path | None,
