@@ -8,10 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 REPO = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
+"""A PostgreSQL URL whose database the tests may empty; unset runs SQLite only."""
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 
 _real_connect = socket.socket.connect
 _real_create_connection = socket.create_connection
@@ -86,3 +90,16 @@ def demo_data(demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     shutil.copytree(demo_dir, copy)
     monkeypatch.setenv("ASSISTANT_DATA_DIR", str(copy))
     return copy
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """SQLite in tmp_path; or an emptied PostgreSQL database when TEST_POSTGRES_URL is set."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'records.db'}"
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return PG_URL

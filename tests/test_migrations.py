@@ -32,19 +32,6 @@ HISTORY_TABLES = ("customers", "conversations", "messages", "notes", "promises")
 RECORD_TABLES = (*HISTORY_TABLES, "drafts", "decisions", "outbox", "events")
 
 
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """SQLite in tmp_path; or an emptied PostgreSQL database when TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'records.db'}"
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return PG_URL
-
-
 def differences(engine: Engine) -> list[Any]:
     """What autogenerate would change to make the database match ``assistant.store``."""
     with engine.connect() as conn:

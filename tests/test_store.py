@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 from sqlalchemy.exc import IntegrityError
 
 from assistant import store as store_module
@@ -22,19 +22,6 @@ from assistant.store import StaleVersionError, Store
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "")
 """A PostgreSQL URL whose database the tests may empty; unset runs SQLite only."""
 BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """SQLite in tmp_path; or an emptied PostgreSQL database when TEST_POSTGRES_URL is set."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'records.db'}"
-    engine = create_engine(PG_URL)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    return PG_URL
 
 
 @pytest.fixture
