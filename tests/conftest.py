@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -53,6 +54,9 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     monkeypatch.setattr(socket.socket, "connect", _guarded_connect)
     monkeypatch.setattr(socket, "create_connection", _guarded_create_connection)
+    # Streamlit's AppTest leaves the page it ran as ``__main__``; a later test that spawns
+    # processes would run that page again in each child. Every test gets the main it started with.
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
     from assistant.config import use_brand
     from assistant.resources import use_team_folders
 
