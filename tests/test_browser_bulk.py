@@ -85,10 +85,10 @@ def test_filter_edit_bulk_approve_export(bulk_data: Path) -> None:
         screenshot(page, "bulk_approved")
 
         with page.expect_download() as info:
-            page.get_by_role("button", name="CSV", exact=True).click()
+            page.get_by_role("button", name="CSV", exact=True).first.click()
         exported = Path(info.value.path()).read_text(encoding="utf-8")
         with page.expect_download() as info_jsonl:
-            page.get_by_role("button", name="JSONL", exact=True).click()
+            page.get_by_role("button", name="JSONL", exact=True).first.click()
         lines = Path(info_jsonl.value.path()).read_text(encoding="utf-8").splitlines()
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert len(rows) == shown == len(lines)
