@@ -26,7 +26,7 @@ The design was chosen by measurement on ``evals/retrieval.jsonl`` (``assistant.e
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,18 +40,28 @@ from assistant.knowledge.embeddings import (
     get_embedder,
     use_cache_dir,
 )
-from assistant.knowledge.files import ParsedDoc, add_chunks_many, collect_files, parse_file
+from assistant.knowledge.files import add_chunks_many, collect_files, parse_file
 from assistant.knowledge.index import (
     Index,
     build_index,
     chroma_fingerprint,
+    extend_index,
     load_index,
     nearest,
     save_index,
+    stored_ids,
     translation_key,
 )
+from assistant.knowledge.ingest import (
+    Progress,
+    check_unique,
+    chunk_rows,
+    intact,
+    stale_documents,
+    store_chunks,
+)
 from assistant.models import SearchHit
-from assistant.text import detect_language, terms, terms_many
+from assistant.text import detect_language, terms
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,10 +83,6 @@ class IngestReport(BaseModel):
     unchanged: int = 0
     removed: int = 0
     chunks: int = 0
-
-
-Progress = Callable[[str, int, int], None]
-"""``progress(stage, done, total)``: stage ``"files"`` (files read) or ``"chunks"`` (stored)."""
 
 
 def default_knowledge_dir() -> Path:
@@ -187,66 +193,52 @@ class KnowledgeBase:
             parsed.append(parse_file(file, root, chunk=False))
             if progress:
                 progress("files", n, len(files))
-        _check_unique(parsed)
+        check_unique(parsed)
         self._index = None
         existing = self._existing()
-        changed = [d for d in parsed if not _intact(existing.get(d.doc_id), d.digest)]
-        stale = self._stale(existing, parsed, paths if prune else [])
+        changed = [d for d in parsed if not intact(existing.get(d.doc_id), d.digest)]
+        stale = stale_documents(existing, parsed, paths if prune else [])
         report = IngestReport(unchanged=len(parsed) - len(changed), removed=len(stale))
         if not changed and not stale:
             return report
-        add_chunks_many(changed)
-        collection = self._open(create=True)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(_import_chromadb)  # beside Kiwi's sentence splitting (C++, no GIL)
+            add_chunks_many(changed)  # may still refuse a file: before anything is written
+        old, collection = self._index, self._open(create=True)
         replaced = [d.doc_id for d in changed if d.doc_id in existing]
         for start in range(0, len(replaced) + len(stale), _BATCH):
             gone = (replaced + stale)[start : start + _BATCH]
             collection.delete(where={"doc_id": {"$in": gone}})
-        report.chunks = self._add(collection, changed, progress)
+        rows = chunk_rows(changed)
+        vectors = store_chunks(collection, self.embedder, rows, _BATCH, progress)
+        report.chunks = len(rows[0])
         report.updated = len(replaced)
         report.added = len(changed) - len(replaced)
         self._index = None
-        self._load()
+        self._save_after_ingest(old, set(replaced + stale), rows, vectors)
         return report
 
-    def _add(self, collection: Any, docs: list[ParsedDoc], progress: Progress | None) -> int:
-        """Store the chunks of ``docs``: terms and vectors in batches, one ``add`` per batch."""
-        ids, texts, metas, inputs = _rows(docs)
-        for start in range(0, len(ids), _BATCH):
-            end = start + _BATCH
-            lexical = terms_many(inputs[start:end])
-            for meta, found in zip(metas[start:end], lexical, strict=True):
-                meta["terms"] = " ".join(found)
-            vectors = self.embedder.documents(inputs[start:end])
-            collection.add(
-                ids=ids[start:end],
-                documents=texts[start:end],
-                metadatas=metas[start:end],
-                embeddings=[v.tolist() for v in vectors],
-            )
-            if progress:
-                progress("chunks", min(end, len(ids)), len(ids))
-        return len(ids)
-
-    @staticmethod
-    def _stale(
-        existing: dict[str, dict[str, Any]], parsed: list[ParsedDoc], prune_paths: list[Path]
-    ) -> list[str]:
-        """Documents to remove: moved to a new id, or (when pruning) whose file vanished."""
-        seen_ids = {d.doc_id for d in parsed}
-        seen_sources = {str(d.source) for d in parsed}
-        folders = [Path(p).expanduser().resolve() for p in prune_paths if Path(p).is_dir()]
-        stale = []
-        for doc_id, meta in existing.items():
-            if doc_id in seen_ids:
-                continue
-            source = str(meta.get("source", ""))
-            if source in seen_sources:
-                stale.append(doc_id)
-            elif (
-                any(Path(source).is_relative_to(f) for f in folders) and not Path(source).is_file()
-            ):
-                stale.append(doc_id)
-        return stale
+    def _save_after_ingest(
+        self, old: Index | None, drop: set[str], rows: Any, vectors: np.ndarray
+    ) -> None:
+        """The new search view from the old one and what was written (Chroma is not read back
+        unless the store holds other chunks than that makes), saved for the next process."""
+        saved = self._saved_path()
+        if saved is None:
+            return
+        chroma_dir = Path(self.settings.data_dir) / "chroma"
+        fingerprint = chroma_fingerprint(chroma_dir)
+        order = stored_ids(chroma_dir, f"knowledge-{self.embedder.slug}")
+        ids, texts, metas, _ = rows
+        index = None
+        if fingerprint is not None and order is not None:
+            index = extend_index(old, drop, (ids, metas, texts, vectors), order)
+        if index is None or fingerprint is None:
+            self._load()
+            return
+        self._index = index
+        with contextlib.suppress(OSError):
+            save_index(saved, index, fingerprint)
 
     # ----- reading -------------------------------------------------------------------------
     def count(self) -> int:
@@ -375,30 +367,6 @@ class KnowledgeBase:
         return make_retriever(self, k)
 
 
-def _rows(docs: list[ParsedDoc]) -> tuple[list[str], list[str], list[dict[str, Any]], list[str]]:
-    """Chunk ids, texts, metadata (terms still to fill in) and embedding inputs of ``docs``."""
-    ids, texts, metas, inputs = [], [], [], []
-    for doc in docs:
-        base = {
-            "doc_id": doc.doc_id,
-            "title": doc.title,
-            "url": doc.url,
-            "lang": doc.lang,
-            "tags": ",".join(doc.tags),
-            "source": str(doc.source),
-            "root": str(doc.root),
-            "hash": doc.digest,
-            "n_chunks": len(doc.chunks),
-        }
-        for i, chunk in enumerate(doc.chunks):
-            context = doc.title if chunk.heading == doc.title else f"{doc.title} - {chunk.heading}"
-            ids.append(f"{doc.doc_id}#{i}")
-            texts.append(chunk.text)
-            inputs.append(f"{context}\n{chunk.text}")
-            metas.append({**base, "heading": chunk.heading, "chunk": i, "terms": ""})
-    return ids, texts, metas, inputs
-
-
 def _prefer_language(
     index: Index, best: dict[str, tuple[float, int]], lang: str
 ) -> dict[str, tuple[float, int]]:
@@ -442,24 +410,8 @@ def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
 
 
-def _check_unique(parsed: list[ParsedDoc]) -> None:
-    seen: dict[str, Path] = {}
-    for doc in parsed:
-        if doc.doc_id in seen:
-            raise InputError(
-                f"document id {doc.doc_id!r} is also used by {seen[doc.doc_id]}",
-                where=f"{doc.source}: id",
-            )
-        seen[doc.doc_id] = doc.source
-
-
-def _intact(stored: dict[str, Any] | None, digest: str) -> bool:
-    """True when the stored document is this file's content with all of its chunks (an ingest
-    killed half-way through a document leaves fewer; the next ingest replaces them)."""
-    if stored is None or stored.get("hash") != digest:
-        return False
-    expected = stored.get("n_chunks")
-    return expected in (None, "") or int(stored.get("chunks", 0)) == int(expected)
+def _import_chromadb() -> None:
+    import chromadb  # noqa: F401
 
 
 def _http_client(url: str, chroma_settings: Any) -> Any:

@@ -54,12 +54,12 @@ def build_index(
     bm25: BM25Index | None = None,
 ) -> Index:
     """The view over chunk rows as Chroma returns them (BM25 built from the stored terms)."""
+    if bm25 is None:
+        bm25 = BM25Index([str(m.get("terms", "")).split() for m in metas])
     docs: dict[str, dict[str, Any]] = {}
     for meta in metas:
         entry = docs.setdefault(str(meta["doc_id"]), {k: meta.get(k, "") for k in meta})
         entry["chunks"] = int(entry.get("chunks", 0)) + 1
-    if bm25 is None:
-        bm25 = BM25Index([str(m.get("terms", "")).split() for m in metas])
     translations: dict[str, dict[str, str]] = {}
     first_row: dict[str, int] = {}
     for i, meta in enumerate(metas):
@@ -153,6 +153,58 @@ def _read(path: Path, fingerprint: str) -> Index | None:
     if vectors is not None and vectors.shape[0] != len(ids):
         return None
     return build_index(ids, metas, texts, vectors, bm25)
+
+
+def extend_index(
+    old: Index | None,
+    drop: set[str],
+    rows: tuple[list[str], list[dict[str, Any]], list[str], np.ndarray],
+    order: list[str],
+) -> Index | None:
+    """``old`` without the documents in ``drop`` plus the new chunk ``rows`` (ids, metadata,
+    texts, vectors: what an ingest wrote), in Chroma's ``order``, without reading the chunks
+    back. None unless that makes exactly the chunks ``order`` lists (another writer got in
+    between) or when ``old`` has no vectors to carry over."""
+    import numpy as np
+
+    ids, metas, texts, vectors = rows
+    if old is not None and old.vectors is None and old.ids:
+        return None
+    keep = [] if old is None else [i for i, m in enumerate(old.metas) if m["doc_id"] not in drop]
+    all_ids = [old.ids[i] for i in keep] + list(ids) if old else list(ids)
+    at = {cid: n for n, cid in enumerate(all_ids)}
+    if len(at) != len(all_ids) or len(order) != len(at) or set(order) != set(at):
+        return None
+    all_metas = ([old.metas[i] for i in keep] if old else []) + list(metas)
+    all_texts = ([old.texts[i] for i in keep] if old else []) + list(texts)
+    parts = [old.vectors[keep]] if old is not None and old.vectors is not None and keep else []
+    fresh = np.asarray(vectors, dtype=np.float32)
+    blocks = parts + ([fresh] if len(fresh) else [])
+    stacked = np.vstack(blocks) if blocks else np.zeros((0, 1), dtype=np.float32)
+    picked = [at[cid] for cid in order]
+    return build_index(
+        order, [all_metas[n] for n in picked], [all_texts[n] for n in picked], stacked[picked]
+    )
+
+
+def stored_ids(chroma_dir: Path, collection: str) -> list[str] | None:
+    """The chunk ids of ``collection`` in the local store, in Chroma's order (None when the
+    store cannot be read)."""
+    path = chroma_dir / "chroma.sqlite3"
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
+        try:
+            rows = con.execute(
+                "SELECT e.embedding_id FROM embeddings e JOIN segments s ON e.segment_id = s.id"
+                " JOIN collections c ON s.collection = c.id"
+                " WHERE c.name = ? AND s.scope = 'METADATA' ORDER BY e.id",
+                (collection,),
+            ).fetchall()
+        finally:
+            con.close()
+    except sqlite3.Error:
+        return None
+    return [str(r[0]) for r in rows]
 
 
 def nearest(index: Index, query: np.ndarray, n: int) -> list[tuple[int, float]]:
