@@ -30,6 +30,7 @@ from assistant.config import load_settings  # noqa: E402
 import assistant.knowledge as knowledge  # noqa: E402
 from assistant.knowledge import KnowledgeBase, default_knowledge_dir  # noqa: E402
 from assistant.knowledge.files import add_chunks_many, collect_files, parse_file  # noqa: E402
+from assistant.knowledge.ingest import chunk_rows  # noqa: E402
 from assistant.text import sentences  # noqa: E402
 
 
@@ -88,7 +89,7 @@ def _pct(values: list[float], p: float) -> float:
 def _model_seconds(kb: KnowledgeBase, corpus: Path) -> float:
     """The embedding model alone on the ingest's own inputs, in the ingest's batches."""
     docs = add_chunks_many([parse_file(f, root, chunk=False) for f, root in collect_files([corpus])])
-    inputs = knowledge._rows(docs)[3]
+    inputs = chunk_rows(docs)[3]
     started = time.perf_counter()
     for start in range(0, len(inputs), knowledge._BATCH):
         kb.embedder.documents(inputs[start : start + knowledge._BATCH])

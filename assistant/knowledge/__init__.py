@@ -26,7 +26,6 @@ The design was chosen by measurement on ``evals/retrieval.jsonl`` (``assistant.e
 from __future__ import annotations
 
 import contextlib
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,7 +39,7 @@ from assistant.knowledge.embeddings import (
     get_embedder,
     use_cache_dir,
 )
-from assistant.knowledge.files import add_chunks_many, collect_files, parse_file
+from assistant.knowledge.files import check_text, collect_files, parse_file
 from assistant.knowledge.index import (
     Index,
     build_index,
@@ -55,10 +54,9 @@ from assistant.knowledge.index import (
 from assistant.knowledge.ingest import (
     Progress,
     check_unique,
-    chunk_rows,
     intact,
     stale_documents,
-    store_chunks,
+    store_documents,
 )
 from assistant.models import SearchHit
 from assistant.text import detect_language, terms
@@ -201,16 +199,14 @@ class KnowledgeBase:
         report = IngestReport(unchanged=len(parsed) - len(changed), removed=len(stale))
         if not changed and not stale:
             return report
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            pool.submit(_import_chromadb)  # beside Kiwi's sentence splitting (C++, no GIL)
-            add_chunks_many(changed)  # may still refuse a file: before anything is written
+        for doc in changed:
+            check_text(doc)  # every refusal before anything is written
         old, collection = self._index, self._open(create=True)
         replaced = [d.doc_id for d in changed if d.doc_id in existing]
         for start in range(0, len(replaced) + len(stale), _BATCH):
             gone = (replaced + stale)[start : start + _BATCH]
             collection.delete(where={"doc_id": {"$in": gone}})
-        rows = chunk_rows(changed)
-        vectors = store_chunks(collection, self.embedder, rows, _BATCH, progress)
+        rows, vectors = store_documents(collection, self.embedder, changed, _BATCH, progress)
         report.chunks = len(rows[0])
         report.updated = len(replaced)
         report.added = len(changed) - len(replaced)
@@ -408,10 +404,6 @@ def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     cut = text[:limit]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
-
-
-def _import_chromadb() -> None:
-    import chromadb  # noqa: F401
 
 
 def _http_client(url: str, chroma_settings: Any) -> Any:

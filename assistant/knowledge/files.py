@@ -115,6 +115,13 @@ def add_chunks(doc: ParsedDoc) -> ParsedDoc:
     return doc
 
 
+def check_text(doc: ParsedDoc) -> None:
+    """An InputError naming the file when chunking would find no text (checked before an
+    ingest writes anything; chunking itself comes later)."""
+    if not any(text for _, text in _sections(doc.body, doc.title)):
+        raise InputError("no text to index", where=str(doc.source))
+
+
 def add_chunks_many(docs: list[ParsedDoc]) -> list[ParsedDoc]:
     """:func:`add_chunks` for many documents, their Korean sentences split in one batch."""
     sections = [_sections(doc.body, doc.title) for doc in docs]

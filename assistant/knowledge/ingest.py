@@ -1,9 +1,9 @@
 """The write side of ingest: chunk rows of parsed documents, stored in batches.
 
-Per batch of :data:`BATCH` chunks the embedding model runs in the calling thread while a worker
-thread already splits the next batches' Korean text into BM25 terms (Kiwi's batch call runs in
-C++ outside the GIL), and each batch is one Chroma ``add``. The embedding model sets the pace;
-everything else hides behind it.
+Documents go in groups of about one batch of chunks: while the embedding model runs on one
+group in the calling thread, a worker thread already chunks the next groups and splits their
+Korean text into sentences and BM25 terms (Kiwi's batch calls run in C++ outside the GIL).
+Each batch of chunks is one Chroma ``add``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import InputError
-from assistant.knowledge.files import ParsedDoc
+from assistant.knowledge.files import CHUNK_CHARS, ParsedDoc, add_chunks_many
 from assistant.text import terms_many
 
 if TYPE_CHECKING:
@@ -52,32 +52,63 @@ def chunk_rows(docs: list[ParsedDoc]) -> Rows:
     return ids, texts, metas, inputs
 
 
-def store_chunks(
-    collection: Any, embedder: Embedder, rows: Rows, batch: int, progress: Progress | None
-) -> np.ndarray:
-    """Add ``rows`` to ``collection`` in batches of ``batch``; returns every chunk's vector."""
+def store_documents(
+    collection: Any,
+    embedder: Embedder,
+    docs: list[ParsedDoc],
+    batch: int,
+    progress: Progress | None,
+) -> tuple[Rows, np.ndarray]:
+    """Chunk ``docs`` and add their chunks to ``collection`` in batches of ``batch``; returns
+    the rows written and every chunk's vector. A worker thread chunks and analyses the next
+    groups of documents (Kiwi) while this thread embeds and stores the current one."""
     import numpy as np
 
-    ids, texts, metas, inputs = rows
-    starts = range(0, len(ids), batch)
-    done: list[np.ndarray] = []
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="terms") as pool:
-        lexical = [pool.submit(terms_many, inputs[s : s + batch]) for s in starts]
-        for start, found in zip(starts, lexical, strict=True):
-            end = start + batch
-            vectors = embedder.documents(inputs[start:end])
-            for meta, words in zip(metas[start:end], found.result(), strict=True):
-                meta["terms"] = " ".join(words)
-            collection.add(
-                ids=ids[start:end],
-                documents=texts[start:end],
-                metadatas=metas[start:end],
-                embeddings=[v.tolist() for v in vectors],
-            )
-            done.append(np.asarray(vectors, dtype=np.float32))
-            if progress:
-                progress("chunks", min(end, len(ids)), len(ids))
-    return np.vstack(done) if done else np.zeros((0, 1), dtype=np.float32)
+    rows: Rows = ([], [], [], [])
+    vectors: list[np.ndarray] = []
+    total = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chunking") as pool:
+        prepared = [pool.submit(_prepare, group) for group in _groups(docs, batch)]
+        for future in prepared:
+            ids, texts, metas, inputs = future.result()
+            total += len(ids)
+            for start in range(0, len(ids), batch):
+                end = start + batch
+                found = embedder.documents(inputs[start:end])
+                collection.add(
+                    ids=ids[start:end],
+                    documents=texts[start:end],
+                    metadatas=metas[start:end],
+                    embeddings=[v.tolist() for v in found],
+                )
+                vectors.append(np.asarray(found, dtype=np.float32))
+                if progress:
+                    progress("chunks", len(rows[0]) + min(end, len(ids)), total)
+            for kept, new in zip(rows, (ids, texts, metas, inputs), strict=True):
+                kept.extend(new)  # type: ignore[attr-defined]
+    return rows, (np.vstack(vectors) if vectors else np.zeros((0, 1), dtype=np.float32))
+
+
+def _groups(docs: list[ParsedDoc], batch: int) -> list[list[ParsedDoc]]:
+    """Consecutive documents of about ``batch`` chunks (estimated from their length)."""
+    groups: list[list[ParsedDoc]] = [[]]
+    size = 0
+    for doc in docs:
+        if groups[-1] and size >= batch:
+            groups.append([])
+            size = 0
+        groups[-1].append(doc)
+        size += len(doc.body) // CHUNK_CHARS + 1
+    return [g for g in groups if g]
+
+
+def _prepare(group: list[ParsedDoc]) -> Rows:
+    """Chunks of ``group`` (Korean sentences through Kiwi) with their BM25 terms."""
+    add_chunks_many(group)
+    rows = chunk_rows(group)
+    for meta, words in zip(rows[2], terms_many(rows[3]), strict=True):
+        meta["terms"] = " ".join(words)
+    return rows
 
 
 def stale_documents(
