@@ -84,7 +84,7 @@ def test_fresh_process_searches_the_saved_view_without_chromadb(tmp_path: Path) 
     _article(folder / "trash.md", "Trash", "Deleted notes stay in the trash for thirty days.")
     _article(folder / "sync.md", "Sync", "## Settings\nWhen sync stops, restart the app.")
     env = {**os.environ, "PYTHONPATH": str(REPO), "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    ingest = subprocess.run(
+    ingest = subprocess.run(  # stderr as a terminal (rich's TTY_COMPATIBLE), stdout a pipe
         [
             sys.executable,
             "-m",
@@ -97,7 +97,7 @@ def test_fresh_process_searches_the_saved_view_without_chromadb(tmp_path: Path) 
         ],
         capture_output=True,
         text=True,
-        env=env,
+        env={**env, "TTY_COMPATIBLE": "1"},
         timeout=300,
     )
     assert ingest.returncode == 0, ingest.stderr

@@ -132,17 +132,22 @@ def _print_comparison(console: Any, comparison: dict[str, Any]) -> None:
 
 @contextmanager
 def ingest_progress() -> Iterator[Callable[[str, int, int], None]]:
-    """Progress bars on stderr for an ingest: files read, then chunks embedded and stored
-    (standard output stays free for ``--json``)."""
+    """Progress bars on stderr for an ingest: files read, then chunks embedded and stored.
+    Only on a terminal, and cleared when done: standard output stays free for ``--json`` and
+    an error stays the one line on stderr."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda stage, done, total: None
+        return
     progress = Progress(
         TextColumn("{task.description:8}"),
         BarColumn(),
         MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=False,
+        console=console,
+        transient=True,
     )
     tasks: dict[str, Any] = {}
     labels = {"files": "Files", "chunks": "Chunks"}
