@@ -49,6 +49,7 @@ from assistant.knowledge.index import (
     nearest,
     save_index,
     stored_ids,
+    top_rows,
     translation_key,
 )
 from assistant.knowledge.ingest import (
@@ -313,11 +314,8 @@ class KnowledgeBase:
         return [(index.row[cid], 1.0 - float(dist)) for cid, dist in pairs if cid in index.row]
 
     def _lexical_ranking(self, index: Index, query: str) -> list[tuple[int, float]]:
-        import numpy as np
-
         scores: np.ndarray = index.bm25.scores(terms(query))
-        matched = np.flatnonzero(scores > 0)
-        top = matched[np.argsort(-scores[matched], kind="stable")[:CANDIDATES]]
+        top = top_rows(scores, CANDIDATES)
         return [(int(i), float(scores[i])) for i in top]
 
     def _fused(self, index: Index, query: str) -> dict[int, float]:
