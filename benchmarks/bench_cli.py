@@ -2,7 +2,8 @@
 
 Builds a data dir with ``init`` (the demo help center and customers), then runs each command
 ``--repeats`` times as a new process (``python -m assistant …``) and reports the median wall
-time and the largest peak RSS (from ``wait4``, per process). The first search after ``init``
+time and the largest peak RSS (from ``wait4``, per process); ``python_only`` is the bare
+interpreter, the floor on a busy machine. The first search after ``init``
 finds the saved search view and the cached tokenizer tables, as every later process does.
 Prints one JSON document.
 
@@ -23,7 +24,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 
+PYTHON_ONLY = ["-c", "pass"]
+"""The interpreter starting and exiting: the floor every command stands on, on this machine."""
+
 COMMANDS = {
+    "python_only": PYTHON_ONLY,
     "help": ["--help"],
     "search_ko": ["search", "비밀번호를 잊어버렸어요", "--json"],
     "search_en": ["search", "I forgot my password", "--json"],
@@ -36,8 +41,13 @@ COMMANDS = {
 def run_once(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one fresh process; fails loudly on a non-zero exit."""
     started = time.perf_counter()
+    command = (
+        [sys.executable, *args]
+        if args is PYTHON_ONLY
+        else [sys.executable, "-m", "assistant", *args]
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", *args],
+        command,
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,
