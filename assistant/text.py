@@ -7,7 +7,6 @@ small word tokenizer with a stop list. The Kiwi analyser loads once per process.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 import threading
@@ -96,18 +95,6 @@ def _stem_en(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 4:
         return word[:-1]
     return word
-
-
-def preload_kiwi() -> None:
-    """Start loading the Kiwi analyser in a background thread (it takes a second or more, and
-    its C++ loading runs beside the embedding model's); :func:`kiwi` waits for it."""
-
-    def load() -> None:
-        with contextlib.suppress(Exception):  # the caller's own kiwi() call reports errors
-            kiwi().tokenize("준비")
-
-    if _kiwi is None:
-        threading.Thread(target=load, name="kiwi-preload", daemon=True).start()
 
 
 def _ko_content(tokens: Any) -> tuple[str, ...]:

@@ -122,10 +122,6 @@ def _read_file(value: str | None, what: str) -> str:
     return text
 
 
-def _has_hangul(text: str) -> bool:
-    return any("\uac00" <= ch <= "\ud7a3" or "\u3131" <= ch <= "\u318e" for ch in text)
-
-
 def _console() -> Any:
     from rich.console import Console
 
@@ -221,7 +217,7 @@ def search(
 ) -> int:
     """Search the help center (hybrid: multilingual vectors + Korean/English BM25)."""
     from assistant.errors import InputError
-    from assistant.text import preload_kiwi
+    from assistant.knowledge import KnowledgeBase
 
     if not query.strip():
         raise InputError("the query is empty", where="query")
@@ -229,10 +225,6 @@ def search(
         raise InputError("must be at least 1", where="-k")
     settings = _settings(data_dir)
     _require_data(settings)
-    if _has_hangul(query):
-        preload_kiwi()  # beside the embedding model's load
-    from assistant.knowledge import KnowledgeBase
-
     hits = KnowledgeBase(settings).search(query, k=k)
     if as_json:
         _emit({"results": [h.contract() for h in hits]})
@@ -448,13 +440,9 @@ def draft(
     as_json: AsJson = False,
 ) -> int:
     """Draft a grounded, checked reply (stored as a draft record; nothing is sent)."""
-    message = _read_arg(text, "message")
-    if _has_hangul(message):
-        from assistant.text import preload_kiwi
-
-        preload_kiwi()  # beside the embedding model's and the store's start-up
     from assistant.pipeline import DraftRequest, draft_reply
 
+    message = _read_arg(text, "message")
     deps = _deps(data_dir)
     req = DraftRequest(
         message=message, channel=channel, customer_id=customer, style=style, prompt_version=prompt
