@@ -112,6 +112,16 @@ def do_approve(deps: Deps, actor: Actor) -> None:
         return
     clear_draft()
     flash("success", tr("approved", distance=decision.edit_distance))
+    sent = workspace.send_after_approval(deps, decision.id)
+    if sent is None:
+        return
+    to = sent.to.capitalize()
+    if sent.status == "sent":
+        flash("success", tr("sent_now", to=to))
+    elif sent.status == "queued":
+        flash("info", tr("send_queued", to=to))
+    else:
+        flash("warning", tr("send_failed_now", to=to, error=sent.error or sent.status))
 
 
 def do_reject(deps: Deps, actor: Actor) -> None:

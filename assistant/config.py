@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant import resources
@@ -192,6 +192,40 @@ class Settings(BaseSettings):
         None,
         description="The team's eval suites (<name>.yaml); a suite there wins over the shipped "
         "suite of the same name.",
+    )
+
+    chatwoot_url: str | None = Field(
+        None,
+        description="Your Chatwoot's base URL (https://chat.example.com): drafts go back to its "
+        "conversations as private notes, approved replies as outgoing messages.",
+    )
+    chatwoot_token: SecretStr | None = Field(
+        None,
+        description="A Chatwoot access token (an agent bot's or an agent's; sent as the "
+        "api_access_token header).",
+    )
+    chatwoot_secret: SecretStr | None = Field(
+        None,
+        description="The Chatwoot webhook's secret: POST /v1/hooks/chatwoot refuses a delivery "
+        "whose X-Chatwoot-Signature it did not sign.",
+    )
+    webhook_max_age: int = Field(
+        300,
+        description="Seconds a signed webhook delivery stays acceptable (older or future "
+        "X-Chatwoot-Timestamp values are refused as replays).",
+    )
+    send_lease: int = Field(
+        120,
+        description="Seconds after which a send that never finished (its process died) is "
+        "looked up at the channel and, only if the reply is not there, sent again.",
+    )
+    server: str | None = Field(
+        None,
+        description="A running `reply-assistant serve` (http://127.0.0.1:8080): draft, check and "
+        "search send their work there instead of loading the models themselves.",
+    )
+    server_token: SecretStr | None = Field(
+        None, description="The API token (`tokens create`) the command line sends to `server`."
     )
 
     @field_validator("prompts_dir", "suites_dir")

@@ -27,6 +27,19 @@ class Event(StrEnum):
     """The customer wrote again before the draft was decided."""
     REPLY_SENT = "reply.sent"
     """An approved reply was sent or marked sent (payload: decision_id, outbox_id)."""
+    REPLY_SEND_FAILED = "reply.send_failed"
+    """A channel adapter could not send an approved reply (payload: outbox_id, to, error,
+    attempts, retry: whether it is tried again by itself)."""
+    REPLY_SEND_UNCERTAIN = "reply.send_uncertain"
+    """A send was cut off and the channel cannot tell whether the reply arrived: a person checks
+    and retries or marks it sent (payload: outbox_id, to)."""
+    REPLY_RETRY = "reply.retry"
+    """A person asked for a failed send to be tried again (payload: outbox_id)."""
+    NOTE_POSTED = "draft.note_posted"
+    """A draft was posted to the helpdesk conversation as a private note (payload: to,
+    external_id)."""
+    INBOUND_SKIPPED = "inbound.skipped"
+    """A channel delivered a message that gets no draft (payload: source, reason)."""
     CUSTOMERS_IMPORTED = "customers_imported"
     """Customer histories were imported (payload: path, customers, ids)."""
     NOTE_ADDED = "note_added"

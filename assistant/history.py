@@ -439,36 +439,65 @@ def record_message(
 
     A customer message reopens the conversation. Returns the conversation id.
     """
+    with store.transaction() as conn:
+        conv_id, _ = add_message(
+            store, conn, customer_id, conversation_id, role, text, channel, at=at
+        )
+    return conv_id
+
+
+def add_message(
+    store: Store,
+    conn: Connection,
+    customer_id: str,
+    conversation_id: str | None,
+    role: str,
+    text: str,
+    channel: str,
+    *,
+    at: datetime | None = None,
+    reply_to: dict[str, Any] | None = None,
+    subject: str | None = None,
+) -> tuple[str, int]:
+    """:func:`record_message` inside the caller's transaction; (conversation id, message id).
+
+    ``reply_to`` (where approved replies go) and ``subject`` are set when the conversation is
+    opened; a later ``reply_to`` replaces the old one (a channel may move a thread).
+    """
     if role not in ROLES:
         raise InputError(f"must be one of {', '.join(ROLES)}", where="role")
     at = at or store.now()
     c = tables.conversations
-    with store.transaction() as conn:
-        _require_customer(conn, customer_id)
-        conv_id = conversation_id or f"conv_{uuid.uuid4().hex[:12]}"
-        owner = conn.execute(select(c.c.customer_id).where(c.c.id == conv_id)).first()
-        if owner is None:
-            subject = text.strip().splitlines()[0][:80] if text.strip() else ""
-            conn.execute(
-                insert(c).values(
-                    id=conv_id,
-                    customer_id=customer_id,
-                    channel=channel,
-                    subject=subject,
-                    status="open",
-                    started_at=at,
-                )
-            )
-        elif owner.customer_id != customer_id:
-            raise InputError(
-                f"conversation {conv_id!r} belongs to another customer", where="conversation"
-            )
-        elif role == "customer":
-            conn.execute(update(c).where(c.c.id == conv_id).values(status="open"))
+    _require_customer(conn, customer_id)
+    conv_id = conversation_id or f"conv_{uuid.uuid4().hex[:12]}"
+    owner = conn.execute(select(c.c.customer_id).where(c.c.id == conv_id)).first()
+    if owner is None:
+        first_line = text.strip().splitlines()[0][:80] if text.strip() else ""
         conn.execute(
-            insert(tables.messages).values(conversation_id=conv_id, role=role, text=text, at=at)
+            insert(c).values(
+                id=conv_id,
+                customer_id=customer_id,
+                channel=channel,
+                subject=(subject or first_line)[:200],
+                status="open",
+                started_at=at,
+                reply_to=reply_to,
+            )
         )
-    return conv_id
+    elif owner.customer_id != customer_id:
+        raise InputError(
+            f"conversation {conv_id!r} belongs to another customer", where="conversation"
+        )
+    else:
+        changes: dict[str, Any] = {"status": "open"} if role == "customer" else {}
+        if reply_to is not None:
+            changes["reply_to"] = reply_to
+        if changes:
+            conn.execute(update(c).where(c.c.id == conv_id).values(**changes))
+    result = conn.execute(
+        insert(tables.messages).values(conversation_id=conv_id, role=role, text=text, at=at)
+    )
+    return conv_id, tables.inserted_id(result)
 
 
 def record_history(

@@ -120,7 +120,11 @@ conversations = Table(
     Column("subject", Text, nullable=False, default=""),
     Column("status", String(20), nullable=False, default="solved"),
     Column("started_at", UTCDateTime(), nullable=False),
+    Column("reply_to", JSON),
 )
+"""``reply_to``: where an approved reply to this conversation goes, for a conversation that came
+through a channel adapter (``{"source": "chatwoot", "account_id", "conversation_id"}``, or the
+mail thread's addresses and ids); None for one that came by file or the workspace."""
 
 messages = Table(
     "messages",
@@ -219,7 +223,16 @@ outbox = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
     Column("error", Text),
+    Column("destination", JSON),
+    Column("external_id", String(200)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_at", UTCDateTime()),
+    Column("next_attempt_at", UTCDateTime()),
 )
+"""Approved replies. ``destination`` is the conversation's ``reply_to`` copied at approval (None:
+sent by hand, copy or export); a send through a channel adapter is recorded before
+(``sending``, ``claimed_at``, ``attempts``) and after (``sent`` with the adapter's
+``external_id``, or ``retry``/``failed`` with the error), see :mod:`assistant.channels.delivery`."""
 
 events = Table(
     "events",
@@ -315,6 +328,43 @@ api_idempotency = Table(
 """``Idempotency-Key`` of a ``POST /v1/drafts``: the same key from the same account gets the
 same draft; ``request_hash`` (SHA-256 of the request body) tells a retry from a different
 request that reuses the key."""
+
+
+external_refs = Table(
+    "external_refs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(40), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("external_id", String(400), nullable=False),
+    Column("local_id", String(100), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("source", "kind", "external_id", name="uq_external_refs"),
+)
+"""What a channel's own ids map to here: a Chatwoot contact to a customer, a Chatwoot conversation
+or a mail thread's Message-ID to a conversation (``kind``: contact, conversation, message)."""
+
+inbound = Table(
+    "inbound",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(40), nullable=False),
+    Column("key", String(400), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("customer_id", String(100), index=True),
+    Column("conversation_id", String(100)),
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="SET NULL")),
+    Column("draft_id", Integer, ForeignKey("drafts.id")),
+    Column("reason", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("source", "key", name="uq_inbound_source_key"),
+    Index("ix_inbound_status", "status"),
+)
+"""Every message a channel delivered, recorded once (``key``: the helpdesk's message id, the
+mailbox's UIDVALIDITY and UID): ``received`` until its draft is made (``drafted``), or
+``skipped``/``ignored`` with the ``reason``, or ``failed`` (retried)."""
 
 
 DRAFT_FIELDS = frozenset(c.name for c in drafts.columns) - {"id", "created_at", "updated_at"}

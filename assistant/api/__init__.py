@@ -13,6 +13,8 @@ FastAPI runs them in its thread pool, so a long draft does not block other reque
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -169,20 +171,38 @@ Who = Annotated[Actor, Depends(signed_in)]
 # -- the app ----------------------------------------------------------------------------------
 
 
-def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
-    """The API over ``deps`` (built once by the caller and shared by every request)."""
-    from assistant import history, playbook, review
+def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True) -> FastAPI:
+    """The API over ``deps`` (built once by the caller and shared by every request).
+
+    With ``background`` the channels' loop (:class:`~assistant.channels.worker.Dispatcher`)
+    runs while the app serves: it drafts what webhooks delivered and sends approved replies.
+    """
+    from assistant import channels, history, playbook, review
     from assistant import triage as triage_mod
+    from assistant.api.hooks import hooks
+    from assistant.channels.worker import Dispatcher
     from assistant.config import CHANNELS
     from assistant.errors import InputError
     from assistant.pipeline import DraftRequest, draft_reply, validate
+
+    dispatcher = Dispatcher(deps, channels.configured(deps.settings)) if background else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if dispatcher is not None:
+            dispatcher.start()
+        yield
+        if dispatcher is not None:
+            dispatcher.stop()
 
     app = FastAPI(
         title="reply-assistant",
         summary="Grounded, playbook-checked reply drafts (Korean and English)",
         version="0.1.0",
+        lifespan=lifespan,
     )
     app.state.deps = deps
+    app.state.dispatcher = dispatcher
     install_error_handlers(app)
     app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, limit=max_body)
@@ -313,6 +333,8 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
             ),
             confirm_stale=body.confirm_stale,
         )
+        if dispatcher is not None:
+            dispatcher.wake()
         return {"decision": decision.model_dump(mode="json"), "draft": draft_view(load(draft_id))}
 
     @v1.post("/drafts/{draft_id}/reject")
@@ -371,6 +393,7 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
         return {"results": [h.contract() for h in deps.kb.search(q, k=k)]}
 
     app.include_router(v1)
+    app.include_router(hooks)
     return app
 
 

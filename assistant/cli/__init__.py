@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.outbox import outbox_app
 from assistant.cli.privacy import register as _register_privacy
 from assistant.cli.privacy import run_maintenance
 from assistant.cli.serve import serve
@@ -42,6 +43,7 @@ app.add_typer(users_app, name="users")
 _register_privacy(app, customers_app)
 app.add_typer(tokens_app, name="tokens")
 app.command("serve")(serve)
+app.add_typer(outbox_app, name="outbox")
 
 DataDir = Annotated[
     Path | None,

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.models import CheckResult, CustomerContext, Draft
 from assistant.pipeline import Deps, DraftRequest
 from assistant.review import Checker
+
+if TYPE_CHECKING:
+    from assistant.channels.delivery import SendResult
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=^])")
 _JOINER = "\u2060"
@@ -115,6 +118,14 @@ def checker(deps: Deps, ui_lang: str = "ko") -> Checker:
 def recheck(deps: Deps, draft: dict[str, Any], text: str, ui_lang: str) -> CheckResult:
     """Playbook findings on the agent's current text for this draft, in the UI language."""
     return checker(deps, ui_lang)(text, draft)
+
+
+def send_after_approval(deps: Deps, decision_id: int) -> SendResult | None:
+    """Send an approved reply through its channel now (a helpdesk, the mailbox); None for a
+    reply that is copied or exported by hand. A failure keeps the reply approved."""
+    from assistant.channels.delivery import send_now
+
+    return send_now(deps.store, deps.settings, decision_id)
 
 
 def set_channel(deps: Deps, draft_id: int, version: int, channel: str) -> int:
