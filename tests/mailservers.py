@@ -15,7 +15,9 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None)
+DOVECOT = shutil.which("dovecot") or (
+    "/usr/sbin/dovecot" if Path("/usr/sbin/dovecot").exists() else None
+)
 USER, PASSWORD = "support", "pw-3c9e"
 
 
@@ -35,10 +37,13 @@ def dovecot_missing() -> str | None:
 
 
 class Dovecot:
-    """A Dovecot IMAP server with one user and an empty INBOX, in its own folder."""
+    """A Dovecot IMAP server with one user and an empty INBOX, in its own temp folder (outside
+    pytest's, which Dovecot's auth process, running as its own user, could not enter)."""
 
-    def __init__(self, base: Path) -> None:
-        self.base = base
+    def __init__(self) -> None:
+        import tempfile
+
+        self.base = Path(tempfile.mkdtemp(prefix="ra-dovecot-"))
         self.port = free_port()
         self.url = f"imap://{USER}@127.0.0.1:{self.port}/INBOX"
 
@@ -101,6 +106,10 @@ service imap-login {{
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def _stop(self) -> None:
         pid_file = self.base / "run" / "master.pid"
         if pid_file.exists():
             pid = int(pid_file.read_text().split()[0])

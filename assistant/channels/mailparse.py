@@ -160,17 +160,45 @@ def _header(msg: Message, name: str) -> str:
     if value is None:
         return ""
     try:
-        return str(value)
+        return _text(str(value))
     except Exception:  # noqa: BLE001
         return ""
 
 
+def _text(value: str) -> str:
+    """A header's text with raw 8-bit bytes (left as surrogates by the parser) decoded as
+    UTF-8, else CP949 (EUC-KR), else replaced."""
+    if not any("\udc80" <= ch <= "\udcff" for ch in value):
+        return value
+    raw = value.encode("utf-8", "surrogateescape")
+    for charset in ("utf-8", "cp949"):
+        try:
+            return raw.decode(charset)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace")
+
+
 def _address(msg: Message, name: str) -> tuple[str, str]:
-    raw = _header(msg, name)
-    pairs = getaddresses([raw]) if raw else []
-    real, addr = pairs[0] if pairs else parseaddr(raw)
-    addr = addr.strip().lower()
-    return real.strip(), addr if "@" in addr else ""
+    """(display name, lower-case address) of an address header, ("", "") when unreadable."""
+    real, addr = "", ""
+    try:
+        found = getattr(msg.get(name), "addresses", None)
+        if found:
+            real, addr = str(found[0].display_name or ""), str(found[0].addr_spec or "")
+    except Exception:  # noqa: BLE001 - fall back to the lenient parser below
+        found = None
+    if not _valid(addr):
+        # Also a whole "name <addr>" sent as one encoded word, as some clients do.
+        raw = _header(msg, name).strip().strip('"')
+        pairs = getaddresses([raw]) if raw else []
+        real, addr = pairs[0] if pairs else parseaddr(raw)
+    real, addr = _text(real), addr.strip().lower()
+    return " ".join(real.split()), addr if _valid(addr) else ""
+
+
+def _valid(addr: str) -> bool:
+    return "@" in addr and not any(ch.isspace() or ch in '<>,;"' for ch in addr)
 
 
 def _ids(value: str) -> list[str]:
