@@ -16,6 +16,7 @@ waits as ``uncertain`` for a person instead of going out twice.
 
 from __future__ import annotations
 
+import email.policy
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -349,7 +350,9 @@ class MailAdapter:
                     f"the SMTP server dropped the connection: {exc}", retry=True
                 ) from None
             try:
-                smtp.data(msg.as_bytes())
+                # smtplib.data() raises only when DATA itself is refused: the answer to the
+                # message is its return value.
+                _check(*smtp.data(msg.as_bytes(policy=email.policy.SMTP)), "DATA")
             except smtplib.SMTPResponseException as exc:
                 raise _refused(exc.smtp_code, exc.smtp_error, "DATA") from None
             except (OSError, smtplib.SMTPException) as exc:
