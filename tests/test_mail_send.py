@@ -174,3 +174,19 @@ def _due_now(deps: Deps, outbox_id: int) -> None:
             .where(tables.outbox.c.id == outbox_id)
             .values(next_attempt_at=deps.store.now())
         )
+
+
+def test_the_workspace_shows_a_mail_conversations_recipient_and_subject(demo_data: Path) -> None:
+    from assistant.store import Store
+    from tests.test_app import open_conversation, start
+
+    store = Store.from_settings(load_settings())
+    raw = mm.en_quoted_printable()
+    channels.receive(store, mail.inbound_for(parse(raw, fallback_id="k"), "box/9/1"))
+    at = open_conversation(start(), "Dana Park")
+    assert any("Charged twice" in s.value for s in at.subheader)
+    captions = [str(c.value) for c in at.caption]
+    shown = [c for c in captions if c.startswith("받는 사람:")]
+    assert len(shown) == 1, captions
+    plain = shown[0].replace("\\", "").replace("\u2060", "")
+    assert plain == "받는 사람: Dana Park <dana@example.com> · 제목: Re: Charged twice"
