@@ -178,3 +178,14 @@ def follow_up() -> bytes:
     m["In-Reply-To"] = "<en-1@example.com>"
     m.set_content("Any update on the refund?\n\nSent from my iPhone\n")
     return _raw(m)
+
+
+def new_customer() -> bytes:
+    """Someone who never wrote before."""
+    m = EmailMessage()
+    m["From"] = "Tom Whitaker <tom@example.com>"
+    m["To"] = SUPPORT
+    m["Subject"] = "Export to PDF"
+    m["Message-ID"] = "<tom-1@example.com>"
+    m.set_content("How do I export my notes to PDF?")
+    return _raw(m)

@@ -226,3 +226,40 @@ def test_mail_sync_drafts_what_came_in_and_the_inbox_shows_it(
     events = [e["kind"] for e in deps.store.list_events(draft_id=minji.draft_id)]
     assert "draft.note_posted" not in events, "a mailbox has no notes"
     deps.store.dispose()
+
+
+def test_watch_picks_up_new_mail_as_it_arrives(dovecot: Dovecot, tmp_path: Path) -> None:
+    import json
+    import queue
+    import signal
+    import threading
+
+    data = tmp_path / "data"
+    env = _env(dovecot, data)
+    subprocess.run(
+        [sys.executable, "-m", "assistant", "init", "--json"], env=env, cwd=tmp_path,
+        capture_output=True, check=True, timeout=120,
+    )  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "mail", "sync", "--watch", "--interval", "60",
+         "--no-draft", "--json"],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout or []], daemon=True).start()
+    try:
+        first = json.loads(lines.get(timeout=180))
+        assert first["imported"] >= 7 and first["errors"] == []
+        dovecot.append(mm.new_customer())
+        second = json.loads(lines.get(timeout=45))  # IDLE wakes it long before --interval
+        assert second["imported"] == 1 and second["last_uid"] > first["last_uid"]
+    finally:
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            pytest.fail(f"Ctrl-C did not stop mail sync --watch: {proc.stderr.read()[-2000:]}")  # type: ignore[union-attr]
+    assert proc.returncode == 130, proc.stderr.read()  # type: ignore[union-attr]
+    assert ("tom@example.com", "Export to PDF") in conversations(data)
