@@ -190,3 +190,23 @@ def test_the_workspace_shows_a_mail_conversations_recipient_and_subject(demo_dat
     assert len(shown) == 1, captions
     plain = shown[0].replace("\\", "").replace("\u2060", "")
     assert plain == "받는 사람: Dana Park <dana@example.com> · 제목: Re: Charged twice"
+
+
+def test_an_answer_to_our_reply_joins_the_conversation_by_in_reply_to_alone(
+    deps: Deps, smtp: Capture
+) -> None:
+    from email.message import EmailMessage
+
+    decision, draft = _approved(deps, mm.new_customer(), "box/1/8")
+    delivery.send_now(deps.store, _settings(deps, smtp), decision.id)
+    ours = _entry(deps, decision).external_id
+    assert ours
+    m = EmailMessage()
+    m["From"] = "Tom Whitaker <tom@example.com>"
+    m["Subject"] = "Re: Export to PDF"
+    m["Message-ID"] = "<tom-2@example.com>"
+    m["In-Reply-To"] = ours  # no References: some clients only set this
+    m.set_content("Thanks, that worked!")
+    result = mail.SyncResult("box")
+    mail.record(deps.store, _settings(deps, smtp), "box/1/9", m.as_bytes(), result)
+    assert result.imported == [draft["conversation_id"]]

@@ -216,11 +216,29 @@ def record(
         if skip(store, SOURCE, key, why):
             result.skipped.append(why)
         return
+    _map_our_replies(store, mail)
     got = receive(store, inbound_for(mail, key))
     if got is not None:
         with store.transaction() as conn:
             remember(store, conn, SOURCE, "message", mail.message_id, got.conversation_id)
         result.imported.append(got.conversation_id)
+
+
+def _map_our_replies(store: Store, mail: Mail) -> None:
+    """A customer answering one of our replies names its Message-ID (perhaps only in
+    In-Reply-To): map those ids to the conversation the reply was sent in."""
+    refs = [*mail.references, *([mail.in_reply_to] if mail.in_reply_to else [])]
+    if not refs:
+        return
+    o, d = tables.outbox, tables.drafts
+    with store.transaction() as conn:
+        rows = conn.execute(
+            select(o.c.external_id, d.c.conversation_id)
+            .join(d, d.c.id == o.c.draft_id)
+            .where(o.c.external_id.in_(refs[-50:]), d.c.conversation_id.is_not(None))
+        ).all()
+        for external_id, conversation_id in rows:
+            remember(store, conn, SOURCE, "conversation", external_id, conversation_id)
 
 
 def _why_skip(store: Store, settings: Settings, mail: Mail) -> str | None:

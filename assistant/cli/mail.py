@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import imaplib
 import json
 import sys
+import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -11,7 +13,7 @@ import typer
 from assistant.cli.outbox import DataDir, _store
 
 if TYPE_CHECKING:
-    from assistant.channels.mail import SyncResult
+    from assistant.channels.mail import Mailbox, SyncResult
     from assistant.config import Settings
     from assistant.pipeline import Deps
 
@@ -43,21 +45,49 @@ def sync(
     if interval <= 0:
         raise InputError("must be more than 0", where="--interval")
     settings, store = _store(data_dir)
-    box = Mailbox(settings)
+    box: Mailbox | None = Mailbox(settings)
     deps = _deps(settings) if draft else None
     failed = False
     try:
         while True:
-            result = read_mail(store, settings, box)
+            try:
+                box = box or Mailbox(settings)
+                result = read_mail(store, settings, box)
+            except (imaplib.IMAP4.error, OSError, InputError) as exc:
+                box = _drop(box)
+                if not watch:
+                    raise InputError(
+                        f"the mailbox stopped answering: {exc}", where="ASSISTANT_IMAP_URL"
+                    ) from None
+                print(
+                    f"error: the mailbox stopped answering ({exc}); trying again", file=sys.stderr
+                )
+                time.sleep(min(interval, 30.0))
+                continue
             drafted = _draft_all(deps) if deps is not None else 0
             _report(result, drafted, as_json)
             failed = failed or bool(result.errors)
             if not watch:
-                break
-            box.wait(interval)
+                return 1 if failed else 0
+            box = _wait(box, interval)
     finally:
+        _drop(box)
+
+
+def _wait(box: Mailbox, interval: float) -> Mailbox | None:
+    """Wait for new mail; None when the session broke meanwhile (the next pass reconnects)."""
+    try:
+        box.wait(interval)
+    except (imaplib.IMAP4.error, OSError):
+        return _drop(box)
+    return box
+
+
+def _drop(box: Mailbox | None) -> Mailbox | None:
+    """Close a session that may already be broken; None (no session now)."""
+    if box is not None:
         box.close()
-    return 1 if failed else 0
+    return None
 
 
 def _deps(settings: Settings) -> Deps:
