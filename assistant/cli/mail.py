@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import imaplib
 import json
 import sys
-import time
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -38,6 +36,9 @@ def sync(
 ) -> int:
     """Read new mail from ASSISTANT_IMAP_URL: each message is recorded once, joins its thread or
     starts a conversation, and gets a draft; auto-replies, bounces and list mail are skipped."""
+    import imaplib
+    import time
+
     from assistant.channels.mail import Mailbox
     from assistant.channels.mail import sync as read_mail
     from assistant.errors import InputError
@@ -76,6 +77,8 @@ def sync(
 
 def _wait(box: Mailbox, interval: float) -> Mailbox | None:
     """Wait for new mail; None when the session broke meanwhile (the next pass reconnects)."""
+    import imaplib
+
     try:
         box.wait(interval)
     except (imaplib.IMAP4.error, OSError):
