@@ -189,3 +189,14 @@ def new_customer() -> bytes:
     m["Message-ID"] = "<tom-1@example.com>"
     m.set_content("How do I export my notes to PDF?")
     return _raw(m)
+
+
+def support_copy() -> bytes:
+    """A copy of our own reply that landed in the inbox (Bcc, a rule)."""
+    m = EmailMessage()
+    m["From"] = SUPPORT
+    m["To"] = "Dana Park <dana@example.com>"
+    m["Subject"] = "Re: Charged twice"
+    m["Message-ID"] = "<ours-1@example.com>"
+    m.set_content("We refunded the second charge.")
+    return _raw(m)

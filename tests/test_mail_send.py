@@ -210,3 +210,24 @@ def test_an_answer_to_our_reply_joins_the_conversation_by_in_reply_to_alone(
     result = mail.SyncResult("box")
     mail.record(deps.store, _settings(deps, smtp), "box/1/9", m.as_bytes(), result)
     assert result.imported == [draft["conversation_id"]]
+
+
+def test_a_message_is_recorded_once_and_the_cursor_never_goes_back(db_url: str) -> None:
+    from assistant.store import Store
+
+    store = Store(db_url)
+    store.migrate()
+    settings = load_settings(support_address=mm.SUPPORT)
+    result = mail.SyncResult("box")
+    for key in ("box/7/1", "box/7/1", "box/8/1"):  # a rerun; the folder rebuilt (new UIDVALIDITY)
+        mail.record(store, settings, key, mm.en_quoted_printable(), result)
+    assert len(result.imported) == 1
+    assert result.skipped == ["already imported (<en-1@example.com>)"]
+    mail.record(store, settings, "box/8/2", mm.support_copy(), result)
+    assert result.skipped[-1] == "sent from the support address"
+    mail._advance(store, "box", 8, 5)
+    mail._advance(store, "box", 8, 3)  # a slower sync finishing late
+    assert mail._cursor(store, "box", 8) == 5 and mail._cursor(store, "box", 9) == 0
+    mail._advance(store, "box", 9, 1)
+    assert mail._cursor(store, "box", 9) == 1
+    store.dispose()

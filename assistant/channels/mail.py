@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from assistant import store as tables
 from assistant.channels import (
@@ -297,19 +298,20 @@ def _cursor(store: Store, mailbox: str, uidvalidity: int) -> int:
 
 
 def _advance(store: Store, mailbox: str, uidvalidity: int, uid: int) -> None:
+    """Move the mailbox's cursor to ``uid`` (never back: another sync may be further on)."""
     c, now = tables.mail_cursors, store.now()
+    behind = (c.c.uidvalidity != uidvalidity) | (c.c.last_uid < uid)
+    values = dict(uidvalidity=uidvalidity, last_uid=uid, updated_at=now)
     with store.transaction() as conn:
-        done = conn.execute(
-            update(c)
-            .where(c.c.mailbox == mailbox)
-            .values(uidvalidity=uidvalidity, last_uid=uid, updated_at=now)
-        )
-        if done.rowcount == 0:
-            conn.execute(
-                insert(c).values(
-                    mailbox=mailbox, uidvalidity=uidvalidity, last_uid=uid, updated_at=now
-                )
-            )
+        done = conn.execute(update(c).where(c.c.mailbox == mailbox, behind).values(**values))
+        if done.rowcount or conn.execute(select(c.c.mailbox).where(c.c.mailbox == mailbox)).first():
+            return
+    try:
+        with store.transaction() as conn:
+            conn.execute(insert(c).values(mailbox=mailbox, **values))
+    except IntegrityError:  # another sync made the row first
+        with store.transaction() as conn:
+            conn.execute(update(c).where(c.c.mailbox == mailbox, behind).values(**values))
 
 
 # -- sending ---------------------------------------------------------------------------------
@@ -419,6 +421,10 @@ class MailAdapter:
         except smtplib.SMTPAuthenticationError as exc:
             raise SendError(
                 f"the SMTP server refused the login: {exc.smtp_code}", retry=False
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise SendError(
+                f"the SMTP server cannot do what is needed: {exc}", retry=False
             ) from None
         except smtplib.SMTPResponseException as exc:
             raise _refused(exc.smtp_code, exc.smtp_error, "connect") from None
