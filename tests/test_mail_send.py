@@ -223,6 +223,9 @@ def test_a_message_is_recorded_once_and_the_cursor_never_goes_back(db_url: str) 
         mail.record(store, settings, key, mm.en_quoted_printable(), result)
     assert len(result.imported) == 1
     assert result.skipped == ["already imported (<en-1@example.com>)"]
+    colleague = mm.follow_up().replace(b"Dana Park <dana@example.com>", b"Sam <sam@example.com>")
+    mail.record(store, settings, "box/8/3", colleague, result)  # a colleague on Cc answers
+    assert len(result.imported) == 2 and result.imported[0] != result.imported[1]
     mail.record(store, settings, "box/8/2", mm.support_copy(), result)
     assert result.skipped[-1] == "sent from the support address"
     mail._advance(store, "box", 8, 5)

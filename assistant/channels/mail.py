@@ -218,7 +218,14 @@ def record(
             result.skipped.append(why)
         return
     _map_our_replies(store, mail)
-    got = receive(store, inbound_for(mail, key))
+    inbound = inbound_for(mail, key)
+    try:
+        got = receive(store, inbound)
+    except InputError:
+        # Someone else answered in a customer's thread (a colleague on Cc): their own
+        # conversation, not the customer's.
+        inbound.thread, inbound.extra_refs = mail.message_id, []
+        got = receive(store, inbound)
     if got is not None:
         with store.transaction() as conn:
             remember(store, conn, SOURCE, "message", mail.message_id, got.conversation_id)
