@@ -364,7 +364,10 @@ class MailAdapter:
 
     def send_reply(self, destination: dict[str, Any], text: str) -> str:
         """Send one reply in one SMTP transaction; its Message-ID."""
-        msg = self.compose(destination, text)
+        try:
+            msg = self.compose(destination, text)
+        except (ValueError, TypeError, IndexError) as exc:  # a header the customer's mail garbled
+            raise SendError(f"the reply cannot be written as mail: {exc}", retry=False) from None
         to = parseaddr(str(msg["To"]))[1]
         sender = parseaddr(str(msg["From"]))[1]
         smtp = self._connect()
