@@ -438,3 +438,62 @@ def test_history_is_recorded_once_and_grounds_the_draft(api: Api) -> None:
     assert [m.text for m in conv.messages] == [e["text"] for e in earlier]
     assert _is_error(bad_role, 422)["where"] == "history.0.role"
     assert _is_error(no_customer, 422)["where"] == "history"
+
+
+def _cli(api: Api, *args: str, token: str | None = None, stdin: str | None = None) -> Any:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(
+        ASSISTANT_SERVER=api.url,
+        ASSISTANT_SERVER_TOKEN=token or api.tokens["agent"],
+        ASSISTANT_DATA_DIR="/nonexistent/no-local-data",
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        env=env, input=stdin, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_command_line_sends_its_work_to_a_running_server(api: Api) -> None:
+    """draft, check and search with ASSISTANT_SERVER need no local data or models: the
+    answers are the server's, in the commands' own JSON shapes and exit codes."""
+    found = _cli(api, "search", "환불 요청", "-k", "3", "--json")
+    assert found.returncode == 0, found.stderr
+    with api.client() as c:
+        direct = c.get("/v1/search", params={"q": "환불 요청", "k": 3}).json()
+    assert json.loads(found.stdout) == direct and direct["results"]
+
+    drafted = _cli(api, "draft", "--customer", "cus_ko_minji", "--channel", "chat", "--json",
+                   "앱에서 결제하면 화면이 멈춰요")  # fmt: skip
+    assert drafted.returncode == 0, drafted.stderr
+    answer = json.loads(drafted.stdout)
+    assert set(answer) == {"id", "draft", "language", "situations", "sources", "findings",
+                           "model", "prompt_version"}  # fmt: skip
+    row = api.store.get_draft(answer["id"])
+    assert (
+        row is not None
+        and row["output"] == answer["draft"]
+        and row["customer_id"] == "cus_ko_minji"
+    )
+    events = api.store.list_events(draft_id=answer["id"], kind="draft.created")
+    assert events[0]["actor"] == "api-agent"
+
+    checked = _cli(api, "check", "--json", "-", stdin=f"안녕하세요. {OVERPROMISE}")
+    assert checked.returncode == 1, checked.stderr
+    assert not json.loads(checked.stdout)["ok"]
+    human = _cli(api, "draft", "I was charged twice.")
+    assert human.returncode == 0 and "source:" in human.stdout and "— draft #" in human.stdout
+
+
+def test_the_command_line_names_what_is_wrong_with_the_server(api: Api) -> None:
+    wrong = _cli(api, "search", "refund", "--json", token="ra_not-a-token")
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert wrong.stderr.strip().startswith("error: ASSISTANT_SERVER_TOKEN:")
+    gone = _cli(api, "search", "refund", "--server", "http://127.0.0.1:9", "--json")
+    assert gone.returncode == 2 and "cannot reach http://127.0.0.1:9" in gone.stderr
+    assert len(gone.stderr.strip().splitlines()) == 1
+    judge = _cli(api, "check", "--judge", "openai/x", "-", stdin="안녕하세요.")
+    assert judge.returncode == 2 and "--judge" in judge.stderr

@@ -79,6 +79,10 @@ class DraftIn(Body):
     customer: dict[str, Any] | None = Field(
         default=None, description="Not supported yet: import customers with `customers import`."
     )
+    style: str | None = Field(default=None, description="warmer, concise or formal.")
+    prompt_version: str | None = Field(
+        default=None, description="A prompt template version, e.g. draft_reply@v2."
+    )
 
 
 class ApproveIn(Body):
@@ -274,6 +278,8 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True)
             conversation_id=body.conversation_id or None,
             author=actor.name,
             via="api",
+            style=body.style or None,
+            prompt_version=body.prompt_version or None,
         )
         if body.history and body.customer_id:
             validate(req)
