@@ -167,6 +167,44 @@ def import_jsonl(store: Store, path: Path, *, actor: str = "import") -> ImportRe
     return report
 
 
+PROFILE_FIELDS = ("id", "name", "email", "phone", "language", "plan", "since", "tags")
+"""What a client may send about a customer with a request (``POST /v1/drafts`` ``customer``)."""
+
+
+def save_profile(store: Store, profile: dict[str, Any], *, actor: str = "api") -> str:
+    """Create or update one customer's profile (no history); their id. A bad field is an
+    InputError naming ``customer.<field>``; notes, promises and conversations are kept."""
+    from pydantic import ValidationError
+
+    unknown = sorted(set(profile) - set(PROFILE_FIELDS))
+    if unknown:
+        raise InputError(
+            f"not a profile field (use {', '.join(PROFILE_FIELDS)})", where=f"customer.{unknown[0]}"
+        )
+    t = tables.customers
+    with store.transaction() as conn:
+        row = conn.execute(select(t).where(t.c.id == profile.get("id"))).mappings().first()
+        known = {k: row[k] for k in PROFILE_FIELDS} if row is not None else {}
+        try:
+            customer = Customer.model_validate({**known, **profile})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err.get("loc", ()))
+            raise InputError(str(err.get("msg", "invalid")), where=f"customer.{field}") from None
+        values = customer.model_dump(include=set(PROFILE_FIELDS) - {"id"})
+        if row is None:
+            conn.execute(insert(t).values(id=customer.id, created_at=store.now(), **values))
+        else:
+            conn.execute(update(t).where(t.c.id == customer.id).values(**values))
+        store.record_event(
+            Event.CUSTOMERS_IMPORTED,
+            actor=actor,
+            payload={"path": "api", "customers": 1, "ids": [customer.id]},
+            conn=conn,
+        )
+    return customer.id
+
+
 def _upsert_customer(
     store: Store, conn: Connection, customer: Customer, report: ImportReport, where: str
 ) -> None:

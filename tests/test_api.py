@@ -252,11 +252,35 @@ def test_malformed_json_is_400_and_a_bad_field_422(api: Api) -> None:
         )
         missing = c.post("/v1/drafts", json={"channel": "chat"})
         channel = c.post("/v1/drafts", json={"message": "hi", "channel": "fax"})
-        customer = c.post("/v1/drafts", json={"message": "hi", "customer": {"id": "c1"}})
+        nameless = c.post("/v1/drafts", json={"message": "hi", "customer": {"id": "c1"}})
+        language = c.post(
+            "/v1/drafts",
+            json={"message": "hi", "customer": {"id": "c1", "name": "A", "language": "fr"}},
+        )
+        extra = c.post("/v1/drafts", json={"message": "hi", "customer": {"id": "c1", "notes": []}})
     assert _is_error(broken, 400)["where"] == "body"
     assert _is_error(missing, 422)["where"] == "message"
     assert _is_error(channel, 422)["where"] == "channel"
-    assert "not supported yet" in _is_error(customer, 422)["error"]
+    assert _is_error(nameless, 422)["where"] == "customer.name"
+    assert _is_error(language, 422)["where"] == "customer.language"
+    assert _is_error(extra, 422)["where"] == "customer.notes"
+    assert api.store.get_draft  # nothing was stored for them:
+    from assistant import history
+
+    assert history.get_customer(api.store, "c1") is None
+
+
+def test_a_customer_sent_with_the_request_is_created_then_updated(api: Api) -> None:
+    from assistant import history
+
+    profile = {"id": "crm-88", "name": "Robin Choi", "email": "robin@example.com", "language": "en"}
+    with api.client() as c:
+        first = _draft(c, "I cannot log in since yesterday.", customer=profile)
+        again = _draft(c, "Still cannot log in.", customer_id="crm-88", customer={"plan": "Pro"})
+    person = history.get_customer(api.store, "crm-88")
+    assert person is not None and person.name == "Robin Choi" and person.plan == "Pro"
+    assert api.store.get_draft(first["id"])["customer_id"] == "crm-88"  # type: ignore[index]
+    assert "Robin" in first["draft"] and again["language"] == "en"
 
 
 def test_an_oversized_body_is_413(api: Api) -> None:

@@ -77,7 +77,10 @@ class DraftIn(Body):
         "once in the customer's history.",
     )
     customer: dict[str, Any] | None = Field(
-        default=None, description="Not supported yet: import customers with `customers import`."
+        default=None,
+        description="The customer's profile (id, name, email, phone, language, plan, since, "
+        "tags): created, or updated with the fields given; its id is customer_id when that is "
+        "left out.",
     )
     style: str | None = Field(default=None, description="warmer, concise or formal.")
     prompt_version: str | None = Field(
@@ -255,13 +258,7 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True)
         actor: Who,
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
-        if body.customer:
-            raise InputError(
-                "not supported yet: import the customer with `reply-assistant customers "
-                "import` and send customer_id",
-                where="customer",
-            )
-        if body.history and not body.customer_id:
+        if body.history and not (body.customer_id or (body.customer or {}).get("id")):
             raise InputError("history needs a customer_id", where="history")
         key = idempotency_key.strip() if idempotency_key else None
         if key is not None and not 0 < len(key) <= MAX_KEY:
@@ -271,6 +268,14 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True)
             earlier = remembered(actor.account.id, key, digest)
             if earlier is not None:
                 return replay(earlier)
+        if body.customer:
+            profile = dict(body.customer)
+            given = profile.setdefault("id", body.customer_id)
+            if body.customer_id and given != body.customer_id:
+                raise InputError("differs from customer_id", where="customer.id")
+            if not given:
+                raise InputError("send customer_id or customer.id", where="customer.id")
+            body.customer_id = history.save_profile(store, profile, actor=actor.name)
         req = DraftRequest(
             message=body.message,
             channel=body.channel,
