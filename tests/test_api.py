@@ -345,6 +345,31 @@ def test_tokens_create_prints_the_token_once_and_stores_its_hash(
     assert accounts.actor_for_token(store, token) is None
 
 
+def test_a_revoked_token_stops_working_and_the_list_never_shows_a_token(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.cli import main
+
+    accounts.add_user(api.store, "short-lived", "agent", None)
+    token = accounts.create_token(api.store, "short-lived", name="crm sync")
+    client = httpx.Client(base_url=api.url, headers={"Authorization": f"Bearer {token}"})
+    assert client.get("/v1/search", params={"q": "refund"}).status_code == 200
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASSISTANT_DATA_DIR", str(api.deps.settings.data_dir))
+        with pytest.raises(SystemExit):
+            main(["tokens", "list", "--json"])
+        listed = json.loads(capsys.readouterr().out)["tokens"]
+        mine = next(t for t in listed if t["name"] == "crm sync")
+        assert mine["user"] == "short-lived" and not mine["revoked"] and mine["last_used_at"]
+        assert token not in json.dumps(listed)
+        with pytest.raises(SystemExit) as done:
+            main(["tokens", "revoke", str(mine["id"])])
+    assert done.value.code == 0
+    assert _is_error(client.get("/v1/search", params={"q": "refund"}), 401)
+    kinds = [e["kind"] for e in api.store.list_events(kind="user.token_revoked")]
+    assert kinds == ["user.token_revoked"]
+
+
 def test_a_crash_is_a_json_500_without_a_traceback(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
