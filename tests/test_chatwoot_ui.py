@@ -81,3 +81,36 @@ def test_forgetting_a_chatwoot_customer_forgets_their_channel_records(demo_data:
     person = history.get_customer(deps.store, again.customer_id)
     assert person is not None
     assert [m.text for c in person.conversations for m in c.messages] == ["다시 왔어요"]
+
+
+def test_approving_a_chatwoot_draft_in_the_workspace_sends_it_to_chatwoot_once(
+    demo_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The helpdesk's draft waits in the workspace inbox; the agent approves it there and the
+    reply reaches the Chatwoot conversation once."""
+    from assistant.channels.chatwoot import parse_event
+    from tests.test_app import APP, open_conversation
+
+    with FakeChatwoot() as fake:
+        monkeypatch.setenv("ASSISTANT_CHATWOOT_URL", fake.url)
+        monkeypatch.setenv("ASSISTANT_CHATWOOT_TOKEN", fake.token)
+        deps = Deps.from_settings(load_settings())
+        payload = message_created(
+            "요금제 변경은 어떻게 하나요?", message_id=31, conversation_id=12, contact_id=88,
+            name="한서연", email="seoyeon@example.com",
+        )  # fmt: skip
+        got = channels.receive(deps.store, parse_event(payload))  # type: ignore[arg-type]
+        assert got is not None
+        adapter = channels.configured(deps.settings)["chatwoot"]
+        assert channels.draft_inbound(deps, got.inbound_id, adapter) == "noted"
+        assert len(fake.notes(1, 12)) == 1
+
+        account("지수", "agent")
+        at = sign_in(AppTest.from_file(APP, default_timeout=180).run(), "지수")
+        open_conversation(at, "한서연")
+        text = str(at.text_area(key="editor").value)
+        assert text and text in fake.notes(1, 12)[0]["content"]
+        at.button(key="btn_approve").click().run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [m["content"] for m in fake.replies(1, 12)] == [text]
+        assert any(t("sent_now", "ko", to="Chatwoot") in s.value for s in at.success)
