@@ -114,3 +114,44 @@ def test_approving_a_chatwoot_draft_in_the_workspace_sends_it_to_chatwoot_once(
         assert not at.exception, [e.value for e in at.exception]
         assert [m["content"] for m in fake.replies(1, 12)] == [text]
         assert any(t("sent_now", "ko", to="Chatwoot") in s.value for s in at.success)
+
+
+def test_two_processes_draining_the_same_message_make_one_draft(
+    demo_data: Path, db_url: str
+) -> None:
+    """Several serve replicas over one database: each message is claimed before it is drafted,
+    so only one of them drafts it (and posts its note)."""
+    import threading
+
+    from assistant.channels.chatwoot import parse_event
+
+    settings = load_settings(database_url=db_url)
+    deps = Deps.from_settings(settings)
+    from assistant import history
+
+    history.load_demo_customers(deps.store)
+    got = channels.receive(deps.store, parse_event(message_created("환불해 주세요", message_id=1)))  # type: ignore[arg-type]
+    assert got is not None
+    notes: list[str] = []
+
+    class Notes:
+        source = "chatwoot"
+
+        def post_note(self, destination: dict[str, object], text: str) -> str:
+            notes.append(text)
+            return str(len(notes))
+
+    barrier = threading.Barrier(4)
+    results: list[str] = []
+
+    def drain() -> None:
+        barrier.wait()
+        results.append(channels.draft_inbound(deps, got.inbound_id, Notes()))  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=drain) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert results.count("noted") == 1 and len(notes) == 1
+    assert len(deps.store.list_drafts(customer_id=got.customer_id)) == 1
