@@ -538,6 +538,20 @@ def add_message(
     return conv_id, tables.inserted_id(result)
 
 
+def last_customer_message_at(store: Store, conversation_id: str) -> datetime | None:
+    """When the customer last wrote in a conversation (None: never)."""
+    from sqlalchemy import func
+
+    m = tables.messages
+    with store.engine.connect() as conn:
+        value = conn.execute(
+            select(func.max(m.c.at)).where(
+                m.c.conversation_id == conversation_id, m.c.role == "customer"
+            )
+        ).scalar()
+        return tables.UTCDateTime().process_result_value(value, conn.dialect) if value else None
+
+
 def record_history(
     store: Store,
     customer_id: str,

@@ -487,6 +487,14 @@ def test_history_is_recorded_once_and_grounds_the_draft(api: Api) -> None:
     assert [m.text for m in conv.messages] == [e["text"] for e in earlier]
     assert _is_error(bad_role, 422)["where"] == "history.0.role"
     assert _is_error(no_customer, 422)["where"] == "history"
+    assert api.store.get_draft(first["id"])["status"] == "ready"  # type: ignore[index]
+    # The customer writes again: the history now holds a newer customer message.
+    newer = [*earlier, {"role": "customer", "text": "Now it also crashes on start."}]
+    with api.client() as c:
+        third = _draft(c, **{**body, "history": newer, "message": "It crashes on start."})
+    assert api.store.get_draft(first["id"])["status"] == "stale"  # type: ignore[index]
+    assert api.store.get_draft(second["id"])["status"] == "stale"  # type: ignore[index]
+    assert third["status"] == "ready"
 
 
 def _cli(api: Api, *args: str, token: str | None = None, stdin: str | None = None) -> Any:

@@ -295,6 +295,12 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True)
                 [(m.role, m.text, m.at) for m in body.history],
                 body.channel,
             )
+            # Drafts made before the customer's latest message answer an older one.
+            latest = history.last_customer_message_at(store, req.conversation_id)
+            if latest is not None:
+                review.mark_stale_for_conversation(
+                    store, req.conversation_id, since=latest, actor=actor.name
+                )
         draft = draft_reply(deps, req)
         assert draft.id is not None
         if key is not None:
