@@ -53,6 +53,8 @@ class Event(StrEnum):
     """A sign-in was refused (actor: the name tried; payload: via, reason)."""
     TOKEN_CREATED = "user.token_created"
     """An API token was made for an account (payload: user, name, via; never the token)."""
+    TOKEN_REVOKED = "user.token_revoked"
+    """An API token was revoked (payload: token_id, name, via)."""
     CUSTOMER_FORGOTTEN = "customer.forgotten"
     """A customer's personal data was erased (actor: the admin; payload: counts of what was
     removed, a salted hash of the id, via)."""

@@ -77,7 +77,14 @@ class DraftIn(Body):
         "once in the customer's history.",
     )
     customer: dict[str, Any] | None = Field(
-        default=None, description="Not supported yet: import customers with `customers import`."
+        default=None,
+        description="The customer's profile (id, name, email, phone, language, plan, since, "
+        "tags): created, or updated with the fields given; its id is customer_id when that is "
+        "left out.",
+    )
+    style: str | None = Field(default=None, description="warmer, concise or formal.")
+    prompt_version: str | None = Field(
+        default=None, description="A prompt template version, e.g. draft_reply@v2."
     )
 
 
@@ -251,13 +258,7 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True)
         actor: Who,
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
-        if body.customer:
-            raise InputError(
-                "not supported yet: import the customer with `reply-assistant customers "
-                "import` and send customer_id",
-                where="customer",
-            )
-        if body.history and not body.customer_id:
+        if body.history and not (body.customer_id or (body.customer or {}).get("id")):
             raise InputError("history needs a customer_id", where="history")
         key = idempotency_key.strip() if idempotency_key else None
         if key is not None and not 0 < len(key) <= MAX_KEY:
@@ -267,6 +268,14 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True)
             earlier = remembered(actor.account.id, key, digest)
             if earlier is not None:
                 return replay(earlier)
+        if body.customer:
+            profile = dict(body.customer)
+            given = profile.setdefault("id", body.customer_id)
+            if body.customer_id and given != body.customer_id:
+                raise InputError("differs from customer_id", where="customer.id")
+            if not given:
+                raise InputError("send customer_id or customer.id", where="customer.id")
+            body.customer_id = history.save_profile(store, profile, actor=actor.name)
         req = DraftRequest(
             message=body.message,
             channel=body.channel,
@@ -274,6 +283,8 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True)
             conversation_id=body.conversation_id or None,
             author=actor.name,
             via="api",
+            style=body.style or None,
+            prompt_version=body.prompt_version or None,
         )
         if body.history and body.customer_id:
             validate(req)
@@ -284,6 +295,12 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True)
                 [(m.role, m.text, m.at) for m in body.history],
                 body.channel,
             )
+            # Drafts made before the customer's latest message answer an older one.
+            latest = history.last_customer_message_at(store, req.conversation_id)
+            if latest is not None:
+                review.mark_stale_for_conversation(
+                    store, req.conversation_id, since=latest, actor=actor.name
+                )
         draft = draft_reply(deps, req)
         assert draft.id is not None
         if key is not None:

@@ -32,8 +32,11 @@ if TYPE_CHECKING:
     from assistant.pipeline import Deps
     from assistant.store import Store
 
-INBOUND_STATUSES = ("received", "drafted", "noted", "superseded", "skipped", "failed")
-"""``received`` (recorded, no draft yet), ``drafted`` (draft made, note not yet posted),
+INBOUND_STATUSES = (
+    "received", "drafting", "drafted", "noting", "noted", "superseded", "skipped", "failed",
+)  # fmt: skip
+"""``received`` (recorded, no draft yet), ``drafting`` (a process is drafting it), ``drafted``
+(draft made, note not yet posted), ``noting`` (a process is posting the note),
 ``noted`` (note posted, or none needed), ``superseded`` (a newer message came first),
 ``skipped`` (never drafted: outgoing, private, automated), ``failed`` (gave up)."""
 MAX_ATTEMPTS = 5
@@ -300,7 +303,10 @@ def pending_inbound(store: Store, *, limit: int = 20) -> list[dict[str, Any]]:
     with store.engine.connect() as conn:
         rows = conn.execute(
             select(i)
-            .where(i.c.status.in_(("received", "drafted")), i.c.attempts < MAX_ATTEMPTS)
+            .where(
+                i.c.status.in_(("received", "drafted", "drafting", "noting")),
+                i.c.attempts < MAX_ATTEMPTS,
+            )
             .order_by(i.c.id)
             .limit(limit)
         ).mappings()
@@ -308,44 +314,95 @@ def pending_inbound(store: Store, *, limit: int = 20) -> list[dict[str, Any]]:
     return [
         r
         for r in found
-        if not r["attempts"]
-        or (now - r["updated_at"]).total_seconds() >= 5 * 2 ** (r["attempts"] - 1)
+        if _stage(store, r) is not None
+        and (
+            not r["attempts"]
+            or (now - r["updated_at"]).total_seconds() >= 5 * 2 ** (r["attempts"] - 1)
+        )
     ]
+
+
+WORKING = {"received": "drafting", "drafted": "noting"}
+"""The status a message has while one process drafts it or posts its note (its claim)."""
+WORK_LEASE_S = 300
+"""Seconds after which a claim whose process died is taken over by another."""
 
 
 def draft_inbound(deps: Deps, inbound_id: int, adapter: Adapter | None) -> str:
     """Take one recorded message a step further: draft it (``drafted``), then post the draft as
-    a note (``noted``). A message a newer one overtook is ``superseded``; a failure is counted
-    and retried by the next call until :data:`MAX_ATTEMPTS`. Returns the new status."""
-    from assistant.pipeline import DraftRequest, draft_reply
-
-    store, i = deps.store, tables.inbound
+    a note (``noted``). Each step is claimed first (``drafting``/``noting``, a compare-and-set),
+    so of several ``serve`` processes only one drafts a message. A message a newer one overtook
+    is ``superseded``; a failure is counted and retried by a later call until
+    :data:`MAX_ATTEMPTS`. Returns the new status."""
+    store = deps.store
     row = _inbound_row(store, inbound_id)
-    if row["status"] not in ("received", "drafted"):
+    stage = _stage(store, row)
+    if stage is None:
         return str(row["status"])
     if _overtaken(store, row):
         return _set_inbound(store, inbound_id, "superseded", reason="a newer message came in")
+    if not _claim_inbound(store, row, WORKING[stage]):
+        return str(_inbound_row(store, inbound_id)["status"])
     try:
-        if row["status"] == "received":
-            text = _message_text(store, row["message_id"])
-            req = DraftRequest(
-                message=text, channel=_channel_of(store, row), customer_id=row["customer_id"],
-                conversation_id=row["conversation_id"], author=row["source"], via=row["source"],
-            )  # fmt: skip
-            draft = draft_reply(deps, req)
-            _set_inbound(store, inbound_id, "drafted", draft_id=draft.id)
+        if stage == "received":
+            _draft_step(deps, row)
+            _set_inbound(store, inbound_id, "noting")
             row = _inbound_row(store, inbound_id)
         return _post_note(deps, row, adapter)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        back = "drafted" if _inbound_row(store, inbound_id)["draft_id"] else "received"
+        failed = row["attempts"] + 1 >= MAX_ATTEMPTS
+        i = tables.inbound
         with store.transaction() as conn:
             conn.execute(
                 update(i)
                 .where(i.c.id == inbound_id)
-                .values(attempts=i.c.attempts + 1, reason=str(exc)[:500], updated_at=store.now())
-            )
-        if row["attempts"] + 1 >= MAX_ATTEMPTS:
-            return _set_inbound(store, inbound_id, "failed", reason=str(exc)[:500])
-        return str(row["status"])
+                .values(
+                    status="failed" if failed else back, attempts=i.c.attempts + 1,
+                    reason=str(exc)[:500], updated_at=store.now(),
+                )
+            )  # fmt: skip
+        return "failed" if failed else back
+
+
+def _stage(store: Store, row: dict[str, Any]) -> str | None:
+    """The step a message is waiting for (received: its draft; drafted: its note), counting a
+    claim whose process died as not taken; None when nothing is left to do or it is taken."""
+    status = str(row["status"])
+    if status in WORKING:
+        return status
+    for waiting, working in WORKING.items():
+        if status == working:
+            age = (store.now() - row["updated_at"]).total_seconds()
+            return waiting if age >= WORK_LEASE_S else None
+    return None
+
+
+def _claim_inbound(store: Store, row: dict[str, Any], working: str) -> bool:
+    i = tables.inbound
+    with store.transaction() as conn:
+        done = conn.execute(
+            update(i)
+            .where(i.c.id == row["id"], i.c.status == row["status"])
+            .where(i.c.updated_at == row["updated_at"])
+            .values(status=working, updated_at=store.now())
+        )
+    return done.rowcount == 1
+
+
+def _draft_step(deps: Deps, row: dict[str, Any]) -> None:
+    from assistant.pipeline import DraftRequest, draft_reply
+
+    req = DraftRequest(
+        message=_message_text(deps.store, row["message_id"]),
+        channel=_channel_of(deps.store, row),
+        customer_id=row["customer_id"],
+        conversation_id=row["conversation_id"],
+        author=row["source"],
+        via=row["source"],
+    )
+    draft = draft_reply(deps, req)
+    _set_inbound(deps.store, row["id"], "drafted", draft_id=draft.id)
 
 
 def _post_note(deps: Deps, row: dict[str, Any], adapter: Adapter | None) -> str:

@@ -54,6 +54,14 @@ DataDir = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+Server = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        help="Send the work to a running `reply-assistant serve` at this URL (default: "
+        "$ASSISTANT_SERVER; token from $ASSISTANT_SERVER_TOKEN).",
+    ),
+]
 Channel = Annotated[
     str, typer.Option("--channel", help="email, chat, x, instagram, facebook or review.")
 ]
@@ -215,25 +223,35 @@ def search(
     k: Annotated[int, typer.Option("-k", help="How many documents.")] = 5,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    server: Server = None,
 ) -> int:
     """Search the help center (hybrid: multilingual vectors + Korean/English BM25)."""
+    from assistant.cli import remote
     from assistant.errors import InputError
-    from assistant.knowledge import KnowledgeBase
 
     if not query.strip():
         raise InputError("the query is empty", where="query")
     if k < 1:
         raise InputError("must be at least 1", where="-k")
-    settings = _settings(data_dir)
-    _require_data(settings)
-    hits = KnowledgeBase(settings).search(query, k=k)
+    to = remote.remote_for(server)
+    if to is not None:
+        hits = remote.search(to, query, k)["results"]
+    else:
+        from assistant.knowledge import KnowledgeBase
+
+        settings = _settings(data_dir)
+        _require_data(settings)
+        hits = [h.contract() for h in KnowledgeBase(settings).search(query, k=k)]
     if as_json:
-        _emit({"results": [h.contract() for h in hits]})
+        _emit({"results": hits})
         return 0
     if not hits:
         print("No matching articles.")
     for i, h in enumerate(hits, 1):
-        print(f"{i}. {h.title}  [{h.doc_id}]  score {h.score:.3f}\n   {h.url}\n   {h.snippet}")
+        print(
+            f"{i}. {h['title']}  [{h['doc_id']}]  score {h['score']:.3f}\n   {h['url']}\n"
+            f"   {h['snippet']}"
+        )
     return 0
 
 
@@ -343,9 +361,10 @@ def check(
     ] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    server: Server = None,
 ) -> int:
     """Check a draft against the playbook. Exit 1 when there are error findings."""
-    from assistant import playbook
+    from assistant.cli import remote
     from assistant.config import CHANNELS
     from assistant.errors import InputError
 
@@ -357,6 +376,14 @@ def check(
         raise InputError("use ko or en", where="--lang")
     text = _read_file(file, "draft")
     message = _read_file(customer_message, "customer message") if customer_message else None
+    to = remote.remote_for(server)
+    if to is not None:
+        if judge:
+            raise InputError("the judge runs only locally: leave out --server", where="--judge")
+        body = dict(text=text, channel=channel, lang=lang, customer_message=message)
+        return _print_check(remote.check(to, {**body, "customer_id": customer}), as_json)
+    from assistant import playbook
+
     settings = _settings(data_dir)
     known_urls, person = _check_context(settings, customer)
     result = playbook.check(
@@ -374,11 +401,18 @@ def check(
                 text, model=judge, settings=settings, channel=channel, customer_message=message
             )
         )
+    return _print_check(result.contract(), as_json)
+
+
+def _print_check(contract: dict[str, Any], as_json: bool) -> int:
+    """Print ``check``'s answer; its exit status (1 with error findings)."""
+    from assistant.models import Finding
+
     if as_json:
-        _emit(result.contract())
+        _emit(contract)
     else:
-        _print_findings(result.findings)
-    return 0 if result.ok else 1
+        _print_findings([Finding.model_validate(f) for f in contract["findings"]])
+    return 0 if contract["ok"] else 1
 
 
 def _check_context(settings: Settings, customer_id: str | None) -> tuple[set[str] | None, Any]:
@@ -439,11 +473,23 @@ def draft(
     ] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    server: Server = None,
 ) -> int:
     """Draft a grounded, checked reply (stored as a draft record; nothing is sent)."""
-    from assistant.pipeline import DraftRequest, draft_reply
+    from assistant.cli import remote
 
     message = _read_arg(text, "message")
+    to = remote.remote_for(server)
+    if to is not None:
+        body = dict(message=message, customer_id=customer, channel=channel, style=style)
+        answer = remote.draft(to, {**body, "prompt_version": prompt})
+        if as_json:
+            _emit(answer)
+        else:
+            _print_remote_draft(answer)
+        return 0
+    from assistant.pipeline import DraftRequest, draft_reply
+
     deps = _deps(data_dir)
     req = DraftRequest(
         message=message, channel=channel, customer_id=customer, style=style, prompt_version=prompt
@@ -471,6 +517,20 @@ def draft(
         print(f"  source: {s.title} <{s.url}>")
     _print_findings(result.findings)
     return 0
+
+
+def _print_remote_draft(answer: dict[str, Any]) -> None:
+    from assistant.models import Finding
+
+    print(answer["draft"])
+    situations = ", ".join(answer["situations"]) or "-"
+    print(
+        f"\n— draft #{answer['id']} · {answer['model']} · {answer['prompt_version']} · "
+        f"{answer['language']} · {situations}"
+    )
+    for s in answer["sources"]:
+        print(f"  source: {s['title']} <{s['url']}>")
+    _print_findings([Finding.model_validate(f) for f in answer["findings"]])
 
 
 @app.command()

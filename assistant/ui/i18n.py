@@ -214,6 +214,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "event_reply_send_uncertain": ("전달 여부 불명", "delivery unknown"),
     "event_reply_retry": ("다시 보내기 요청", "retry requested"),
     "event_draft_note_posted": ("헬프데스크에 메모로 게시", "posted as a helpdesk note"),
+    "event_user_token_revoked": ("API 토큰 폐기", "API token revoked"),
     "event_inbound_skipped": ("자동 메일 등 건너뜀", "skipped"),
     "analytics_title": ("검토 통계", "Review analytics"),
     "analytics_empty": ("아직 검토한 초안이 없습니다.", "No reviewed drafts yet."),

@@ -69,14 +69,6 @@ def reply_channel(conversation_channel: str) -> str:
     return conversation_channel if conversation_channel in CHANNELS else "chat"
 
 
-def customer_wrote(deps: Deps, customer_id: str, conversation_id: str, text: str) -> list[int]:
-    """Record a new customer message in a conversation; drafts made before it become stale."""
-    from assistant import history, review
-
-    history.record_message(deps.store, customer_id, conversation_id, "customer", text, "chat")
-    return review.mark_stale_for_conversation(deps.store, conversation_id)
-
-
 def draft_for(
     deps: Deps,
     *,
