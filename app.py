@@ -303,6 +303,9 @@ def editor_panel(deps: Deps, item: InboxItem) -> CheckResult | None:
     st.selectbox(
         tr("channel"), options=list(CHANNELS), key="channel", on_change=change_channel, args=(deps,)
     )
+    header = workspace.mail_header(deps, item.conversation_id)
+    if header is not None:
+        st.caption(tr("mail_to", to=esc(header["to"]), subject=esc(header["subject"])))
     draft_buttons()
     if st.session_state["draft_id"] is None:
         return None

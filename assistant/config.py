@@ -219,6 +219,23 @@ class Settings(BaseSettings):
         description="Seconds after which a send that never finished (its process died) is "
         "looked up at the channel and, only if the reply is not there, sent again.",
     )
+    imap_url: str | None = Field(
+        None,
+        description="The support mailbox `mail sync` reads: imaps://user@host:993/INBOX "
+        "(plain imap:// only to 127.0.0.1).",
+    )
+    imap_password: SecretStr | None = Field(None, description="The support mailbox's password.")
+    smtp_url: str | None = Field(
+        None,
+        description="Where approved mail replies go out: smtp://user@host:587 (STARTTLS) or "
+        "smtps://user@host:465 (plain smtp:// without STARTTLS only to 127.0.0.1).",
+    )
+    smtp_password: SecretStr | None = Field(None, description="The SMTP account's password.")
+    support_address: str | None = Field(
+        None,
+        description="The support address replies are sent from (Support <support@example.com>); "
+        "mail from it is not drafted.",
+    )
     server: str | None = Field(
         None,
         description="A running `reply-assistant serve` (http://127.0.0.1:8080): draft, check and "

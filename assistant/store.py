@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -365,6 +366,19 @@ inbound = Table(
 """Every message a channel delivered, recorded once (``key``: the helpdesk's message id, the
 mailbox's UIDVALIDITY and UID): ``received`` until its draft is made (``drafted``), or
 ``skipped``/``ignored`` with the ``reason``, or ``failed`` (retried)."""
+
+
+mail_cursors = Table(
+    "mail_cursors",
+    metadata,
+    Column("mailbox", String(400), primary_key=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+"""How far ``mail sync`` has read a mailbox (``user@host:port/folder``): every message up to
+``last_uid`` of this ``uidvalidity`` is recorded in ``inbound`` (a new UIDVALIDITY starts over;
+the Message-ID keeps a message from being imported twice)."""
 
 
 DRAFT_FIELDS = frozenset(c.name for c in drafts.columns) - {"id", "created_at", "updated_at"}

@@ -7,6 +7,7 @@ import streamlit as st
 
 from assistant import review
 from assistant.errors import ConflictError, InputError, PermissionDenied
+from assistant.ui.workspace import destination_header, escape_markdown
 from assistant.ui import (
     customer_text,
     flash,
@@ -106,6 +107,10 @@ def main() -> None:
             if item.sends_itself:
                 to = str((item.destination or {}).get("source", "")).capitalize()
                 st.caption(tr("sent_via" if item.status == "sent" else "send_to", to=to))
+                header = destination_header(item.destination)
+                if header is not None:
+                    to, subject = escape_markdown(header["to"]), escape_markdown(header["subject"])
+                    st.caption(tr("mail_to", to=to, subject=subject))
             customer_text(item.text)
             if item.error and item.status != "sent":
                 st.warning(tr("send_error", error=item.error))

@@ -413,10 +413,11 @@ def _post_note(deps: Deps, row: dict[str, Any], adapter: Adapter | None) -> str:
         return _set_inbound(store, row["id"], "noted")
     text = note_text(record, ui_lang=deps.settings.ui_language)
     note_id = adapter.post_note(destination, text)
-    store.record_event(
-        Event.NOTE_POSTED, draft_id=record["id"], actor=row["source"],
-        payload={"to": adapter.source, "external_id": note_id},
-    )  # fmt: skip
+    if note_id is not None:  # a mailbox has no notes: the draft waits in the workspace
+        store.record_event(
+            Event.NOTE_POSTED, draft_id=record["id"], actor=row["source"],
+            payload={"to": adapter.source, "external_id": note_id},
+        )  # fmt: skip
     return _set_inbound(store, row["id"], "noted")
 
 
@@ -487,4 +488,9 @@ def configured(settings: Settings) -> dict[str, Adapter]:
 
         adapter = ChatwootAdapter(settings.chatwoot_url, settings.chatwoot_token.get_secret_value())
         found[adapter.source] = adapter
+    if settings.smtp_url:
+        from assistant.channels.mail import MailAdapter
+
+        mail = MailAdapter(settings)
+        found[mail.source] = mail
     return found

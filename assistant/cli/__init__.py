@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.mail import mail_app
 from assistant.cli.outbox import outbox_app
 from assistant.cli.privacy import register as _register_privacy
 from assistant.cli.privacy import run_maintenance
@@ -44,6 +45,7 @@ _register_privacy(app, customers_app)
 app.add_typer(tokens_app, name="tokens")
 app.command("serve")(serve)
 app.add_typer(outbox_app, name="outbox")
+app.add_typer(mail_app, name="mail")
 
 DataDir = Annotated[
     Path | None,

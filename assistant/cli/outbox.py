@@ -78,7 +78,8 @@ def send(
     adapters = channels.configured(settings)
     if not adapters:
         raise InputError(
-            "no channel is configured (ASSISTANT_CHATWOOT_URL and ASSISTANT_CHATWOOT_TOKEN)",
+            "no channel is configured (ASSISTANT_CHATWOOT_URL and ASSISTANT_CHATWOOT_TOKEN, "
+            "or ASSISTANT_SMTP_URL)",
             where="settings",
         )
     done = []

@@ -182,6 +182,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "retry_send": ("다시 보내기", "Retry sending"),
     "sent_via": ("{to}(으)로 보냄", "sent to {to}"),
     "send_to": ("{to}(으)로 보냅니다", "goes to {to}"),
+    "mail_to": ("받는 사람: {to} · 제목: {subject}", "To: {to} · Subject: {subject}"),
     "send_error": ("발송 오류: {error}", "Sending failed: {error}"),
     "sent_now": ("{to}에 고객 답장으로 보냈습니다.", "Sent to the customer through {to}."),
     "send_queued": (

@@ -120,6 +120,32 @@ def send_after_approval(deps: Deps, decision_id: int) -> SendResult | None:
     return send_now(deps.store, deps.settings, decision_id)
 
 
+def mail_header(deps: Deps, conversation_id: str | None) -> dict[str, str] | None:
+    """For a conversation that came in by mail: who the reply goes to and its subject
+    (``{"to", "subject"}``); None for other conversations."""
+    from sqlalchemy import select
+
+    from assistant import store as tables
+
+    if not conversation_id:
+        return None
+    cv = tables.conversations
+    with deps.store.engine.connect() as conn:
+        reply_to = conn.execute(select(cv.c.reply_to).where(cv.c.id == conversation_id)).scalar()
+    return destination_header(reply_to)
+
+
+def destination_header(destination: dict[str, Any] | None) -> dict[str, str] | None:
+    """``{"to", "subject"}`` of a mail reply's destination, None for other channels."""
+    from assistant.channels.mail import SOURCE, reply_subject
+
+    if not destination or destination.get("source") != SOURCE:
+        return None
+    name, address = str(destination.get("name") or "").strip(), str(destination.get("to") or "")
+    to = f"{name} <{address}>" if name else address
+    return {"to": to, "subject": reply_subject(str(destination.get("subject") or ""))}
+
+
 def set_channel(deps: Deps, draft_id: int, version: int, channel: str) -> int:
     """Move a draft to another channel (its limit and checks change); the new version."""
     deps.store.update_draft(draft_id, expected_version=version, channel=channel)
