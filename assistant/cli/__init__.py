@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.macros import macros_app, recheck_after_ingest
 from assistant.cli.privacy import register as _register_privacy
 from assistant.cli.privacy import run_maintenance
 from assistant.cli.serve import serve
@@ -41,6 +42,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(users_app, name="users")
 _register_privacy(app, customers_app)
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(macros_app, name="macros")
 app.command("serve")(serve)
 
 DataDir = Annotated[
@@ -202,6 +204,9 @@ def ingest(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     report = KnowledgeBase(settings).ingest(list(paths), prune=prune)
     _emit(_dump(report)) if as_json else print(_dump(report))
+    flagged = recheck_after_ingest(settings)
+    if flagged:
+        print(f"macros flagged by the playbook: {', '.join(flagged)}", file=sys.stderr)
     return 0
 
 
