@@ -32,6 +32,7 @@ from assistant.ui import (
     tr,
     workspace,
 )
+from assistant.ui.panels import macro_picker
 from assistant.ui.workspace import escape_markdown as esc
 
 SEVERITY_COLOUR = {"error": "red", "warning": "orange"}
@@ -296,11 +297,12 @@ def editor_panel(deps: Deps, item: InboxItem) -> CheckResult | None:
     draft_buttons()
     if st.session_state["draft_id"] is None:
         return None
-    st.text_area(tr("editor"), key="editor", height=360)
-    char_counter(st.session_state["editor"], st.session_state["channel"])
     draft = deps.store.get_draft(st.session_state["draft_id"])
     if draft is None:
         return None
+    macro_picker(deps, item.customer_id, draft.get("language"))
+    st.text_area(tr("editor"), key="editor", height=360)
+    char_counter(st.session_state["editor"], st.session_state["channel"])
     result = workspace.recheck(deps, draft, st.session_state["editor"], st.session_state["lang"])
     decision_panel(deps, draft, result)
     return result

@@ -1,0 +1,67 @@
+"""Workspace panels of the daily tools: inserting a team macro into the reply editor (and the
+conversation summary above a long history). Streamlit glue only: the decisions are made by
+:mod:`assistant.macros` and :mod:`assistant.summary`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from assistant.pipeline import Deps
+from assistant.ui import flash, lang, tr
+
+
+def _team(deps: Deps) -> Any:
+    from assistant.macros import Team
+
+    return Team.of(deps.kb, deps.settings, lang())
+
+
+def insert_macro(deps: Deps, customer_id: str | None) -> None:
+    """Callback: the chosen macro rendered for this customer, appended to the editor."""
+    from assistant import history, macros
+
+    s = st.session_state
+    name = s.get("macro_choice")
+    if not name:
+        return
+    customer = history.get_customer(deps.store, customer_id) if customer_id else None
+    who = {"name": customer.name, "plan": customer.plan} if customer else {}
+    try:
+        s["editor"] = macros.insert_into(
+            deps.store,
+            name,
+            s["editor"],
+            _team(deps),
+            customer=who,
+            agent=s["actor"].name,
+            draft_id=s["draft_id"],
+        )
+    except macros.MacroError as exc:
+        flash("error", str(exc))
+        return
+    flash("success", tr("macro_inserted", name=name))
+
+
+def macro_picker(deps: Deps, customer_id: str | None, draft_lang: str | None) -> None:
+    """A macro list (the draft's language first; flagged ones left out) and an insert button."""
+    from assistant import macros
+
+    usable = [m for m in macros.list_macros(deps.store) if m.status == "ok"]
+    usable.sort(key=lambda m: (m.lang != (draft_lang or lang()), m.name))
+    if not usable:
+        st.caption(tr("macro_none"))
+        return
+    titles = {m.name: f"{m.title} · {m.lang} · {m.name}" for m in usable}
+    left, right = st.columns([4, 1], vertical_alignment="bottom")
+    left.selectbox(
+        tr("macro_pick"), options=list(titles), format_func=titles.__getitem__, key="macro_choice"
+    )
+    right.button(
+        tr("macro_insert"),
+        key="btn_insert_macro",
+        on_click=insert_macro,
+        args=(deps, customer_id),
+        width="stretch",
+    )
