@@ -183,6 +183,11 @@ class Settings(BaseSettings):
         description="With an identity provider configured (Streamlit's [auth] secrets), a "
         "person the provider signs in who has no account here gets an agent account.",
     )
+    gap_threshold: float = Field(
+        0.36,
+        description="Knowledge gaps: a customer message whose best help-center match scores "
+        "under this (fused cosine + BM25 of the best chunk) has no good article.",
+    )
     prompts_dir: Path | None = Field(
         None,
         description="The team's prompt templates (<name>/<version>.md.j2); a file there wins "

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.gaps import gaps
 from assistant.cli.macros import macros_app, recheck_after_ingest
 from assistant.cli.privacy import register as _register_privacy
 from assistant.cli.privacy import run_maintenance
@@ -43,6 +44,7 @@ app.add_typer(users_app, name="users")
 _register_privacy(app, customers_app)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(macros_app, name="macros")
+app.command("gaps")(gaps)
 app.command("serve")(serve)
 
 DataDir = Annotated[

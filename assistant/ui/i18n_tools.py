@@ -38,4 +38,24 @@ TOOL_STRINGS: dict[str, tuple[str, str]] = {
     ),
     "macro_usage": ("매크로 사용", "Macro use"),
     "macro_uses": ("사용 횟수", "uses"),
+    "gaps_title": ("없는 도움말 문서", "Missing articles"),
+    "gaps_intro": (
+        "도움말 센터에 좋은 답이 없던 고객 문의를 주제별로 모았습니다 (기준 점수 {threshold}). "
+        "초안 문서를 고쳐서 내려받은 뒤 `reply-assistant ingest`로 추가하세요.",
+        "Customer questions the help center had no good answer for, grouped by topic "
+        "(threshold {threshold}). Edit the draft article, download it and add it with "
+        "`reply-assistant ingest`.",
+    ),
+    "gaps_none": (
+        "찾은 공백이 없습니다. 모든 문의에 맞는 문서가 있었습니다.",
+        "No gaps found: every question had a good article.",
+    ),
+    "gaps_refresh": ("다시 찾기", "Look again"),
+    "gaps_count": ("문의 {n}건", "{n} questions"),
+    "gaps_questions": ("고객 문의", "What customers asked"),
+    "gaps_article": ("초안 문서 (마크다운, 머리말 포함)", "Draft article (Markdown with front matter)"),
+    "gaps_download": ("문서 내려받기", "Download article"),
+    "signal_low_score": ("검색 점수 낮음", "low search score"),
+    "signal_sources_dropped": ("상담원이 출처를 모두 뺌", "agent dropped the sources"),
+    "signal_uncovered_reply": ("답변 내용이 문서에 없음", "reply explains what no article does"),
 }
