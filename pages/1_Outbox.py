@@ -26,6 +26,20 @@ def mark_sent(decision_id: int) -> None:
         flash("error", str(exc))
 
 
+def make_survey(draft_id: int) -> None:
+    from assistant import surveys
+
+    settings = get_deps().settings
+    try:
+        token, _ = surveys.create(get_deps().store, draft_id, days=settings.survey_days,
+                                  actor=st.session_state["actor"].name)  # fmt: skip
+    except InputError as exc:
+        flash("error", str(exc))
+        return
+    url = f"{settings.survey_base_url.rstrip('/')}/s/{token}"
+    flash("info", tr("survey_link_made", days=settings.survey_days, url=url))
+
+
 def audit_table(draft_id: int) -> None:
     """The draft's audit trail: who drafted, approved or rejected it, from where, overrides."""
     rows = [
@@ -88,6 +102,8 @@ def main() -> None:
             customer_text(item.text)
             with st.expander(tr("audit_title")):
                 audit_table(item.draft_id)
+            st.button(tr("survey_link", kind="CSAT"), key=f"survey_{item.decision_id}",
+                      on_click=make_survey, args=(item.draft_id,))  # fmt: skip
             if item.status == "queued":
                 st.button(
                     tr("mark_sent"),

@@ -371,6 +371,9 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
         return {"results": [h.contract() for h in deps.kb.search(q, k=k)]}
 
     app.include_router(v1)
+    from assistant.api.surveys import router as surveys_router
+
+    app.include_router(surveys_router)  # GET/POST /s/{token}: no sign-in, the token is the key
     return app
 
 

@@ -23,6 +23,7 @@ from assistant.cli.macros import macros_app, recheck_after_ingest
 from assistant.cli.privacy import register as _register_privacy
 from assistant.cli.privacy import run_maintenance
 from assistant.cli.serve import serve
+from assistant.cli.surveys import surveys_app
 from assistant.cli.tokens import tokens_app
 from assistant.cli.users import users_app
 
@@ -45,6 +46,7 @@ _register_privacy(app, customers_app)
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(macros_app, name="macros")
 app.command("gaps")(gaps)
+app.add_typer(surveys_app, name="surveys")
 app.command("serve")(serve)
 
 DataDir = Annotated[

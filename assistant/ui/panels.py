@@ -65,3 +65,61 @@ def macro_picker(deps: Deps, customer_id: str | None, draft_lang: str | None) ->
         args=(deps, customer_id),
         width="stretch",
     )
+
+
+def _bars(rows: list[dict[str, Any]], by: str, scale: int) -> None:
+    import altair as alt
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    chart = (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("mean:Q", scale=alt.Scale(domain=[0, scale]), title=tr("csat_mean")),
+            y=alt.Y(f"{by}:N", sort="-x", title=None),
+            tooltip=[by, "mean", "answers", "satisfied"],
+        )
+        .properties(height=max(60, 32 * len(rows)))
+    )
+    st.altair_chart(chart, width="stretch")
+
+
+def survey_charts(deps: Deps) -> None:
+    """Analytics: CSAT or CES over time and by prompt version, model, agent, overridden rule."""
+    import altair as alt
+    import pandas as pd
+
+    from assistant import surveys
+
+    st.subheader(tr("csat_title"))
+    kind = st.radio(tr("csat_kind"), ["csat", "ces"], horizontal=True, key="csat_kind",
+                    format_func=str.upper)  # fmt: skip
+    stats = surveys.analytics(deps.store, kind)
+    cols = st.columns(4)
+    cols[0].metric(tr("csat_sent"), stats["sent"])
+    cols[1].metric(tr("csat_answers"), stats["answers"])
+    cols[2].metric(tr("csat_mean"), stats["mean"] if stats["mean"] is not None else "-")
+    share = stats["satisfied"]
+    cols[3].metric(tr("csat_satisfied"), f"{share:.0%}" if share is not None else "-")
+    if not stats["answers"]:
+        st.caption(tr("csat_empty"))
+        return
+    scale = surveys.SCALES[kind]
+    st.markdown(f"**{tr('csat_over_time')}**")
+    weeks = pd.DataFrame(stats["by_week"])
+    line = (
+        alt.Chart(weeks)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("week:N", title=None),
+            y=alt.Y("mean:Q", scale=alt.Scale(domain=[1, scale]), title=tr("csat_mean")),
+            tooltip=["week", "mean", "answers"],
+        )
+    )
+    st.altair_chart(line.properties(height=200), width="stretch")
+    left, right = st.columns(2)
+    for i, by in enumerate(("prompt_version", "model", "agent", "overridden")):
+        with left if i % 2 == 0 else right:
+            st.markdown(f"**{tr('csat_by_' + by)}**")
+            _bars(stats[f"by_{by}"], by, scale)
