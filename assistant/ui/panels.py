@@ -80,9 +80,9 @@ def _bars(rows: list[dict[str, Any]], by: str, scale: int) -> None:
             y=alt.Y(f"{by}:N", sort="-x", title=None),
             tooltip=[by, "mean", "answers", "satisfied"],
         )
-        .properties(height=max(60, 32 * len(rows)))
+        .properties(height=alt.Step(28))
     )
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(chart, width="stretch", height=max(120, 40 * len(rows) + 60))
 
 
 def survey_charts(deps: Deps) -> None:
