@@ -194,6 +194,12 @@ class Settings(BaseSettings):
         description="Where customers reach `reply-assistant serve`: survey links are "
         "<this>/s/<token>.",
     )
+    summary_min_messages: int = Field(
+        6,
+        ge=1,
+        description="The customer panel shows a conversation summary above a history of at "
+        "least this many messages.",
+    )
     prompts_dir: Path | None = Field(
         None,
         description="The team's prompt templates (<name>/<version>.md.j2); a file there wins "

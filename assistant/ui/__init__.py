@@ -45,6 +45,7 @@ STATE_DEFAULTS: dict[str, Any] = {
     "macro_title": "",  # widget
     "macro_body": "",  # widget
     "macro_refused": None,  # findings of the last refused save, shown once
+    "history_focus": None,  # the message a summary point links to (its id), opened in the timeline
     "csat_kind": "csat",  # widget (Analytics): which survey's answers are charted
     "gaps": None,  # Missing articles: the gaps found (list of dicts), until "look again"
 }

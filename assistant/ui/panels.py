@@ -10,6 +10,7 @@ import streamlit as st
 
 from assistant.pipeline import Deps
 from assistant.ui import flash, lang, tr
+from assistant.ui.workspace import escape_markdown as esc
 
 
 def _team(deps: Deps) -> Any:
@@ -123,3 +124,72 @@ def survey_charts(deps: Deps) -> None:
         with left if i % 2 == 0 else right:
             st.markdown(f"**{tr('csat_by_' + by)}**")
             _bars(stats[f"by_{by}"], by, scale)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _summary(customer_id: str, last_message: int, model: str, ui_lang: str, _deps: Deps) -> Any:
+    """The summary, computed once per customer history (its newest message), model and language."""
+    from assistant import summary
+
+    return summary.summarize(_deps.store, customer_id, _deps.settings, language=ui_lang)
+
+
+def _focus(message_id: int) -> None:
+    st.session_state["history_focus"] = message_id
+
+
+def summary_block(deps: Deps, customer_id: str) -> dict[int, Any]:
+    """The summary above a long history; the messages of the history by id (for the links)."""
+    from assistant import summary
+    from assistant.ui import customer_text
+
+    rows = summary.history(deps.store, customer_id)
+    by_id = {int(r["id"]): r for r in rows}
+    if len(rows) < deps.settings.summary_min_messages:
+        return by_id
+    found = _summary(customer_id, max(by_id), deps.settings.model, lang(), deps)
+    if found is None or not found.points:
+        return by_id
+    with st.container(border=True):
+        st.markdown(f"**{tr('summary_title')}**")
+        by = found.by
+        st.caption(
+            tr("summary_by_offline") if by == "offline" else tr("summary_by_model", model=by)
+        )
+        for kind in summary.KINDS:
+            points = found.of(kind)
+            if points:
+                st.markdown(f"*{tr('summary_' + kind)}*")
+            for i, p in enumerate(points):
+                left, right = st.columns([6, 1], vertical_alignment="center")
+                when = f"{p.at:%Y-%m-%d}" if p.at else ""
+                left.caption(when)
+                customer_text(p.text, container=left)
+                right.button("↗", key=f"summary_{kind}_{i}", help=tr("summary_show"),
+                             on_click=_focus, args=(p.message_ids[0],))  # fmt: skip
+    return by_id
+
+
+def history_panel(deps: Deps, customer: Any) -> None:
+    """The summary (for a long history) and the timeline of past conversations; the message
+    a summary point links to is opened and marked."""
+    from assistant.ui import customer_text
+
+    by_id = summary_block(deps, customer.id)
+    focus = by_id.get(st.session_state.get("history_focus") or -1)
+    st.markdown(f"**{tr('timeline')}**")
+    for conv in customer.conversations[:8]:
+        started = conv.started_at.date().isoformat() if conv.started_at else ""
+        opened = focus is not None and str(focus["conversation_id"]) == conv.id
+        with st.expander(f"{started} · {conv.channel} · {esc(conv.subject)}", expanded=opened):
+            for m in conv.messages:
+                marked = (
+                    focus is not None and opened and (m.text, m.at) == (focus["text"], focus["at"])
+                )
+                head = (
+                    f"{tr('role_' + m.role)} · {m.at:%Y-%m-%d %H:%M}"
+                    if m.at
+                    else tr("role_" + m.role)
+                )
+                st.caption(f":orange[**▶ {tr('summary_source')}**] · {head}" if marked else head)
+                customer_text(m.text)
