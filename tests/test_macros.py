@@ -197,3 +197,26 @@ def test_usage_counts_uses_and_the_edits_made_after_inserting(demo_data: Path) -
     [row] = usage(store)
     assert row["macro"] == "refund-ko" and row["uses"] == 1 and row["approved"] == 1
     assert row["edit_distance_median"] == len(" 감사합니다.")
+
+
+def test_forgetting_the_customer_blanks_the_text_a_macro_left_in_their_draft(
+    demo_data: Path,
+) -> None:
+    from assistant.privacy import forget_customer
+
+    store, team = open_demo(demo_data)
+    save(store, Macro(name="refund-ko", lang="ko", title="환불 안내", body=REFUND_KO), team,
+         actor="cli")  # fmt: skip
+    draft_id = store.create_draft(status="ready", customer_id="cus_ko_hyunwoo", message="환불",
+                                  language="ko", output="안녕하세요.", findings=[])  # fmt: skip
+    insert_into(store, "refund-ko", "안녕하세요.", team, customer={"name": "정현우"},
+                agent="서지우", draft_id=draft_id)  # fmt: skip
+    forget_customer(store, "cus_ko_hyunwoo", actor("admin", role="admin"))
+    [row] = usage(store)
+    assert row["uses"] == 1  # the count stays
+    with store.engine.connect() as conn:
+        from sqlalchemy import select
+
+        from assistant import store as tables
+
+        assert conn.execute(select(tables.macro_uses.c.text_after)).scalar_one() == ""
