@@ -55,6 +55,8 @@ def macro_picker(deps: Deps, customer_id: str | None, draft_lang: str | None) ->
         st.caption(tr("macro_none"))
         return
     titles = {m.name: f"{m.title} · {m.lang} · {m.name}" for m in usable}
+    if st.session_state.get("macro_choice") not in titles:  # none yet, or deleted since
+        st.session_state["macro_choice"] = next(iter(titles))
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     left.selectbox(
         tr("macro_pick"), options=list(titles), format_func=titles.__getitem__, key="macro_choice"
