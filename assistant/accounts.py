@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, Role] = {
     "override": "lead",
     "bulk_decide": "lead",
     "reopen": "lead",
+    "macros": "lead",
     "settings": "admin",
     "users": "admin",
     "tokens": "admin",

@@ -183,6 +183,23 @@ class Settings(BaseSettings):
         description="With an identity provider configured (Streamlit's [auth] secrets), a "
         "person the provider signs in who has no account here gets an agent account.",
     )
+    gap_threshold: float = Field(
+        0.36,
+        description="Knowledge gaps: a customer message whose best help-center match scores "
+        "under this (fused cosine + BM25 of the best chunk) has no good article.",
+    )
+    survey_days: int = Field(14, ge=1, description="Days a CSAT/CES survey link stays answerable.")
+    survey_base_url: str = Field(
+        "http://127.0.0.1:8080",
+        description="Where customers reach `reply-assistant serve`: survey links are "
+        "<this>/s/<token>.",
+    )
+    summary_min_messages: int = Field(
+        6,
+        ge=1,
+        description="The customer panel shows a conversation summary above a history of at "
+        "least this many messages.",
+    )
     prompts_dir: Path | None = Field(
         None,
         description="The team's prompt templates (<name>/<version>.md.j2); a file there wins "

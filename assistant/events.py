@@ -60,6 +60,15 @@ class Event(StrEnum):
     removed, a salted hash of the id, via)."""
     RETENTION_PURGED = "records.retention_purged"
     """Customer text older than ``retention_days`` was erased (payload: the setting, counts)."""
+    MACRO_SAVED = "macro.saved"
+    """A team macro was added or changed after passing the playbook (payload: macro)."""
+    MACRO_DELETED = "macro.deleted"
+    MACRO_FLAGGED = "macro.flagged"
+    """A help-center change made a macro fail the playbook (payload: macro, rules)."""
+    SURVEY_CREATED = "survey.created"
+    """A CSAT/CES survey link was made for an approved reply (payload: survey_id, kind)."""
+    SURVEY_ANSWERED = "survey.answered"
+    """A customer answered a survey (actor: customer; payload: survey_id, kind; no score)."""
 
 
 EVENT_KINDS: frozenset[str] = frozenset(e.value for e in Event)

@@ -200,6 +200,8 @@ def _erase_drafts(
         texts.append(orow["text"] or "")
         conn.execute(update(out).where(out.c.id == orow["id"]).values(text="", customer_id=None))
         report.outbox += 1
+    uses = tables.macro_uses  # the editor text right after a macro went in
+    conn.execute(update(uses).where(uses.c.draft_id.in_(draft_ids)).values(text_after=""))
     for prow in conn.execute(select(bp).where(bp.c.draft_id.in_(draft_ids))).mappings().all():
         conn.execute(
             update(bp)

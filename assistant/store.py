@@ -379,6 +379,65 @@ mail_cursors = Table(
 """How far ``mail sync`` has read a mailbox (``user@host:port/folder``): every message up to
 ``last_uid`` of this ``uidvalidity`` is recorded in ``inbound`` (a new UIDVALIDITY starts over;
 the Message-ID keeps a message from being imported twice)."""
+macros = Table(
+    "macros",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("lang", String(8), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(20), nullable=False, default="ok"),
+    Column("findings", JSON, nullable=False, default=list),
+    Column("created_by", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("checked_at", UTCDateTime(), nullable=False),
+)
+"""Team macros (``assistant.macros``): a jinja2 body checked by the playbook when saved and
+after every help-center change; ``status`` "flagged" with its ``findings`` when a re-check
+found a problem (an article gone, a link no longer in the help center)."""
+
+macro_uses = Table(
+    "macro_uses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "macro_id",
+        Integer,
+        ForeignKey("macros.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), index=True),
+    Column("agent", Text, nullable=False, default=""),
+    Column("text_after", Text, nullable=False, default=""),
+    Column("used_at", UTCDateTime(), nullable=False),
+)
+"""A macro inserted into a draft's editor: the editor text right after the insertion, so the
+edits made after it can be measured against the approved text."""
+
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("agent", Text, nullable=False, default=""),
+    Column("prompt_version", String(100)),
+    Column("model", String(200)),
+    Column("overridden", JSON, nullable=False, default=list),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("answered_at", UTCDateTime()),
+    Column("score", Integer),
+)
+"""A one-question survey (CSAT 1-5 or CES 1-7) sent with an approved reply
+(``assistant.surveys``): only the SHA-256 hex of its link's token is kept; one answer per
+token, before ``expires_at``; the draft's agent, prompt version, model and overridden rules
+are copied so that answers can be broken down by them."""
 
 
 DRAFT_FIELDS = frozenset(c.name for c in drafts.columns) - {"id", "created_at", "updated_at"}

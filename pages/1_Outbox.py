@@ -7,7 +7,6 @@ import streamlit as st
 
 from assistant import review
 from assistant.errors import ConflictError, InputError, PermissionDenied
-from assistant.ui.workspace import destination_header, escape_markdown
 from assistant.ui import (
     customer_text,
     flash,
@@ -19,6 +18,7 @@ from assistant.ui import (
     signed_in,
     tr,
 )
+from assistant.ui.workspace import destination_header, escape_markdown
 
 
 def mark_sent(decision_id: int) -> None:
@@ -43,6 +43,20 @@ def retry_send(outbox_id: int) -> None:
         flash("success", tr("sent_now", to=result.to.capitalize()))
     elif result is not None and result.error:
         flash("warning", tr("send_error", error=result.error))
+
+
+def make_survey(draft_id: int) -> None:
+    from assistant import surveys
+
+    settings = get_deps().settings
+    try:
+        token, _ = surveys.create(get_deps().store, draft_id, days=settings.survey_days,
+                                  actor=st.session_state["actor"].name)  # fmt: skip
+    except InputError as exc:
+        flash("error", str(exc))
+        return
+    url = f"{settings.survey_base_url.rstrip('/')}/s/{token}"
+    flash("info", tr("survey_link_made", days=settings.survey_days, url=url))
 
 
 def audit_table(draft_id: int) -> None:
@@ -116,6 +130,8 @@ def main() -> None:
                 st.warning(tr("send_error", error=item.error))
             with st.expander(tr("audit_title")):
                 audit_table(item.draft_id)
+            st.button(tr("survey_link", kind="CSAT"), key=f"survey_{item.decision_id}",
+                      on_click=make_survey, args=(item.draft_id,))  # fmt: skip
             if item.status in ("failed", "uncertain"):
                 st.button(
                     tr("retry_send"), key=f"retry_{item.id}", on_click=retry_send, args=(item.id,)

@@ -411,6 +411,9 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True)
 
     app.include_router(v1)
     app.include_router(hooks)
+    from assistant.api.surveys import router as surveys_router
+
+    app.include_router(surveys_router)  # GET/POST /s/{token}: no sign-in, the token is the key
     return app
 
 

@@ -18,11 +18,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.gaps import gaps
+from assistant.cli.macros import macros_app, recheck_after_ingest
 from assistant.cli.mail import mail_app
 from assistant.cli.outbox import outbox_app
 from assistant.cli.privacy import register as _register_privacy
 from assistant.cli.privacy import run_maintenance
 from assistant.cli.serve import serve
+from assistant.cli.surveys import surveys_app
 from assistant.cli.tokens import tokens_app
 from assistant.cli.users import users_app
 
@@ -43,6 +46,9 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(users_app, name="users")
 _register_privacy(app, customers_app)
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(macros_app, name="macros")
+app.command("gaps")(gaps)
+app.add_typer(surveys_app, name="surveys")
 app.command("serve")(serve)
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(mail_app, name="mail")
@@ -214,6 +220,9 @@ def ingest(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     report = KnowledgeBase(settings).ingest(list(paths), prune=prune)
     _emit(_dump(report)) if as_json else print(_dump(report))
+    flagged = recheck_after_ingest(settings)
+    if flagged:
+        print(f"macros flagged by the playbook: {', '.join(flagged)}", file=sys.stderr)
     return 0
 
 

@@ -7,6 +7,8 @@ back to Korean and an unknown key is a ``KeyError`` (a test checks every key has
 
 from __future__ import annotations
 
+from assistant.ui.i18n_tools import TOOL_STRINGS
+
 LANGS = ("ko", "en")
 DEFAULT_LANG = "ko"
 
@@ -285,6 +287,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "bulk_export": ("승인된 답장 내보내기", "Export approved replies"),
 }
+STRINGS.update(TOOL_STRINGS)
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:
