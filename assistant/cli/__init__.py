@@ -549,17 +549,21 @@ def eval_command(
     progress = None if as_json else (lambda line: print(line, file=sys.stderr))
     bar = None if as_json else progress_bar("Evaluating", "rows")
     options = RunOptions(concurrency, repeat, max_cost, filters or [], resume, bar)
-    outcome = run_eval(
-        settings,
-        suites or [],
-        prompt or [],
-        model or [],
-        out_dir=out,
-        baseline=baseline,
-        report=report,
-        progress=progress,
-        options=options,
-    )
+    try:
+        outcome = run_eval(
+            settings,
+            suites or [],
+            prompt or [],
+            model or [],
+            out_dir=out,
+            baseline=baseline,
+            report=report,
+            progress=progress,
+            options=options,
+        )
+    except KeyboardInterrupt:  # before the first row: nothing was written
+        print("stopped (interrupted) before any row", file=sys.stderr)
+        return 130
     for line in outcome.ignored:
         print(f"ignored: {line}", file=sys.stderr)
     stopped = outcome.run.summary.get("stopped")

@@ -154,7 +154,7 @@ class ModelProcess:
         """Stop the child (and wait a little for it)."""
         with contextlib.suppress(OSError, BrokenPipeError):
             self.conn.send(("stop",))
-        self.proc.join(timeout=5)
+        self.proc.join(timeout=2 if self.ready else 0)  # still loading: nothing to wait for
         if self.proc.is_alive():
             self.proc.terminate()
             self.proc.join(timeout=5)
