@@ -209,10 +209,16 @@ def test_cli_runs_a_promptfoo_config_and_says_what_it_ignored(
     assert "results_dir" in doc
 
 
-def test_report_of_a_large_run_shows_the_first_cases_and_the_failed_rows(tmp_path: Path) -> None:
-    from assistant.evals.report import html_report
-    from assistant.evals.results import summarise
+def test_report_of_a_large_run_read_from_disk_shows_the_first_cases_and_the_failed_rows_in_chromium(
+    tmp_path: Path,
+) -> None:
+    from playwright.sync_api import sync_playwright
 
+    from assistant.evals.report import write_html
+    from assistant.evals.results import load_results, summarise, write_results
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser
+
+    require_browser()
     rows = []
     for i in range(30):
         for variant in ("a", "b"):
@@ -225,7 +231,17 @@ def test_report_of_a_large_run_shows_the_first_cases_and_the_failed_rows(tmp_pat
                                 "score": float(passed), "weight": 1.0, "reason": "why"}],
             })  # fmt: skip
     run = evals.Run({"suites": ["s"], "today": "2025-11-20"}, rows, summarise(rows, evals.Stats()))
-    page = html_report(run, limit=10)
-    assert "showing the first 10 of 30 cases" in page
-    assert page.count('class="case-id">c') == 10 + 8  # shown cases, then failed rows of c10..c25
-    assert "c29" not in page and "c25" in page
+    folder = write_results(run, tmp_path / "run")
+    page_path = write_html(load_results(folder), tmp_path / "report.html", limit=10)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(page_path.as_uri())
+        assert "showing the first 10 of 30 cases" in page.locator("p.shown").inner_text()
+        shown = page.locator("table.side-by-side .case-id").all_inner_texts()
+        assert shown == [f"c{i:02d}" for i in range(10)]
+        failed = page.locator("table.failed td.case-id").all_inner_texts()
+        assert failed == [c for c in ("c10", "c15", "c20", "c25") for _ in "ab"]
+        browser.close()

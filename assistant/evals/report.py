@@ -172,9 +172,11 @@ def html_report(run: Run, comparison: dict[str, Any] | None = None, limit: int =
     )
 
 
-def write_html(run: Run, path: Path, comparison: dict[str, Any] | None = None) -> Path:
+def write_html(
+    run: Run, path: Path, comparison: dict[str, Any] | None = None, limit: int = PAGE_CASES
+) -> Path:
     """Write the HTML report to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html_report(run, comparison), encoding="utf-8")
+    path.write_text(html_report(run, comparison, limit), encoding="utf-8")
     return path
