@@ -189,6 +189,16 @@ def _run(
             stopped = "interrupted"
         finally:
             sink.close()
+    result = summary.result(stats)
+    if stopped:
+        result |= {"stopped": stopped, "remaining": max(0, total - sink.written)}
+    config = _config(suites, variants, deps, ctl)
+    return Run(config, RowFile(out_dir / "cases.jsonl"), result, stats)
+
+
+def _config(
+    suites: list[Suite], variants: list[Variant], deps: Deps, ctl: Controls
+) -> dict[str, Any]:
     config = {
         "suites": [s.name for s in suites],
         "variants": [dataclasses.asdict(v) | {"id": v.id} for v in variants],
@@ -197,10 +207,7 @@ def _run(
     }
     if ctl.repeat > 1:
         config["repeat"] = ctl.repeat
-    result = summary.result(stats)
-    if stopped:
-        result |= {"stopped": stopped, "remaining": max(0, total - sink.written)}
-    return Run(config, RowFile(out_dir / "cases.jsonl"), result, stats)
+    return config
 
 
 def _total(suites: list[Suite], variants: list[Variant], ctl: Controls) -> int:
