@@ -245,3 +245,22 @@ def test_report_of_a_large_run_read_from_disk_shows_the_first_cases_and_the_fail
         failed = page.locator("table.failed td.case-id").all_inner_texts()
         assert failed == [c for c in ("c10", "c15", "c20", "c25") for _ in "ab"]
         browser.close()
+
+
+def test_model_calls_in_a_second_process_answer_rows_and_report_failures(
+    demo_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistant.evals.runner import Controls
+
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    suite = evals.load_suite(_suite(tmp_path, 3))
+    variants = evals.matrix(["v2"], ["openai/fake"])
+    with FakeLLM(default=REPLY) as fake:
+        fake.enqueue_fault(400, body='{"error": {"message": "bad request"}}')
+        settings = _settings(demo_data, fake)
+        ctl = Controls(concurrency=1, model_process=True, callers=1)
+        run = evals.run_suites([suite], variants, settings, controls=ctl)
+    rows = {r["case"]: r for r in run.rows}
+    assert len(fake.requests) == 3 and run.summary["model_calls"] == 2
+    assert rows["case-0"]["output"]["error"] and not rows["case-0"]["pass"]
+    assert rows["case-1"]["output"]["text"] == rows["case-2"]["output"]["text"] == REPLY

@@ -545,6 +545,9 @@ def eval_command(
         raise InputError("must be at least 1", where="--concurrency")
     if max_cost is not None and max_cost < 0:
         raise InputError("must not be negative", where="--max-cost")
+    if resume and (suites or prompt or model or filters or repeat != 1):
+        raise InputError("a resumed run keeps its own suites, variants, filters and repeats",
+                         where="--resume")  # fmt: skip
     settings = _settings(data_dir)
     progress = None if as_json else (lambda line: print(line, file=sys.stderr))
     bar = None if as_json else progress_bar("Evaluating", "rows")
