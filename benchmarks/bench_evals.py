@@ -59,6 +59,13 @@ def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+def _children_cpu() -> float:
+    """CPU seconds of the child processes that have ended (the model-call processes; the fake
+    server is still running, so its CPU is not counted)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _init(data_dir: Path) -> None:
     if (data_dir / "evals.db").exists() or any(data_dir.glob("chroma*")):
         return
@@ -84,7 +91,7 @@ def warm(settings: Any) -> float:
 def timed_run(settings: Any, suite: Path, args: argparse.Namespace, out: Path) -> dict[str, Any]:
     from assistant.evals import RunOptions, run_eval
 
-    cpu0, started = time.process_time(), time.perf_counter()
+    cpu0, started, kids0 = time.process_time(), time.perf_counter(), _children_cpu()
     outcome = run_eval(
         settings, [str(suite)], ["v1", "v2"], ["openai/fake"], out_dir=out,
         options=RunOptions(concurrency=args.concurrency, callers=args.callers),
@@ -99,6 +106,7 @@ def timed_run(settings: Any, suite: Path, args: argparse.Namespace, out: Path) -
         "of_ideal": round(ideal / wall, 3) if wall else None,
         "rows_per_s": round(rows / wall, 1),
         "cpu_s": round(time.process_time() - cpu0, 2),
+        "model_process_cpu_s": round(_children_cpu() - kids0, 2),
         "model_calls": outcome.run.summary["model_calls"],
         "cache_hits": outcome.run.summary["cache_hits"],
     }
@@ -163,8 +171,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--memory-cases", type=int, default=0)
-    parser.add_argument("--callers", type=int, default=None,
-                        help="model-call processes (default: by cores; 0: in the run's process)")
+    parser.add_argument(
+        "--callers",
+        type=int,
+        default=None,
+        help="model-call processes (default: by cores; 0: in the run's process)",
+    )
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--child-memory", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
