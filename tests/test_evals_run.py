@@ -68,7 +68,9 @@ def test_budget_stops_before_it_is_exceeded_and_resume_finishes_without_asking_a
     assert second.results_dir == out and "stopped" not in second.run.summary
     assert second.run.summary["cases"] == 4
     assert sorted(r["case"] for r in _rows(out)) == [f"case-{i}" for i in range(4)]
-    assert json.loads((out / "run.json").read_text(encoding="utf-8"))["state"] == "done"
+    assert not (out / "run.json").exists()  # finished: nothing left to resume
+    with pytest.raises(InputError, match="nothing to resume"):
+        run_eval(settings, [], [], [], options=RunOptions(resume=out))
 
 
 def test_repeat_asks_each_repeat_once_and_serves_every_repeat_from_the_cache_next_time(

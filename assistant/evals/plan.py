@@ -1,8 +1,8 @@
 """What an ``eval`` run will do: its suites (filtered), variants and repeats, new or resumed.
 
 A run's folder keeps ``run.json`` beside its results: the suite files, the variants, the
-repeats, the filters and the state (``running``, ``done``, ``budget``, ``interrupted``), so
-``--resume RUN`` can finish it: rows already answered are kept and not asked again; rows
+repeats, the filters and the state (``running``, ``budget``, ``interrupted``; removed when
+the run is done), so ``--resume RUN`` can finish it: rows already answered are kept and not asked again; rows
 that ended in an error are dropped and run again.
 """
 
@@ -97,9 +97,12 @@ def save_state(folder: Path, plan: Plan, opts: RunOptions) -> None:
 
 
 def mark(folder: Path, state: str) -> None:
-    """Record how the run ended."""
+    """Record how the run stopped; a finished run has nothing to resume, and its folder keeps
+    only its results (a committed baseline gets no machine paths)."""
     path = folder / STATE
-    if path.is_file():
+    if state == "done":
+        path.unlink(missing_ok=True)
+    elif path.is_file():
         data = json.loads(path.read_text(encoding="utf-8"))
         data["state"] = state
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", "utf-8")
@@ -117,7 +120,7 @@ def resume_plan(settings: Settings, opts: RunOptions) -> Plan:
     try:
         state = json.loads((folder / STATE).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
-        raise InputError("not a run that can be resumed (no run.json)", where=str(folder)) from None
+        raise InputError("nothing to resume (the run finished)", where=str(folder)) from None
     suites = [
         promptfoo.load(Path(s)).suite if promptfoo.is_config(s) else load_suite(s)
         for s in state["suites"]
@@ -133,7 +136,7 @@ def resume_plan(settings: Settings, opts: RunOptions) -> Plan:
 
 def _run_folder(settings: Settings, given: Path) -> Path:
     for candidate in (Path(given), settings.data_dir / "evals" / str(given)):
-        if (candidate / STATE).is_file():
+        if (candidate / STATE).is_file() or (candidate / "summary.json").is_file():
             return candidate
     raise InputError("no such run to resume (a results folder or a run id)", where=str(given))
 
