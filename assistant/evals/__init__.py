@@ -140,7 +140,11 @@ def _model_process(
     drafts = [s for s in suites if s.target == "draft"]
     calls = _total(drafts, called, ctl) if called and drafts else 0
     if ctl.model_process or calls >= MIN_CALLS:
-        return CallerPool(settings, ctl.callers or pool_size())
+        pool = CallerPool(settings, ctl.callers or pool_size())
+        cache = settings.data_dir / "eval-cache.sqlite"
+        if ctl.model_process or not cache.is_file() or cache.stat().st_size < 64 * 1024:
+            pool.start()  # answers are likely to be asked: load while this process loads
+        return pool
     return None
 
 

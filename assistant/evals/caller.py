@@ -163,24 +163,53 @@ class ModelProcess:
 
 class CallerPool:
     """Several :class:`ModelProcess` children taking calls in turn (litellm's own CPU per call
-    is several times what the HTTP exchange costs, so one child may be a core's worth)."""
+    is several times what the HTTP exchange costs, so one child may be a core's worth).
+
+    Started at once (``start()``: the children load while the parent does), or at the first
+    call that needs them: a run whose answers are all in the cache never starts them."""
 
     def __init__(self, settings: Settings, size: int) -> None:
-        self.members = [ModelProcess(settings) for _ in range(max(1, size))]
+        self.settings = settings
+        self.size = max(1, size)
+        self.members: list[ModelProcess] = []
         self.turn = 0
+        self._attached = False
+        self._starting: asyncio.Lock | None = None
+
+    def start(self) -> None:
+        """Spawn the children now (they load in the background)."""
+        if not self.members:
+            self.members = [ModelProcess(self.settings) for _ in range(self.size)]
 
     def attach(self) -> None:
-        """Read every child's answers in the running loop."""
-        for member in self.members:
-            member.attach()
+        """Read the children's answers in the running loop (once they are started)."""
+        self._starting = asyncio.Lock()
+        if self.members:
+            for member in self.members:
+                member.attach()
+            self._attached = True
 
     def detach(self) -> None:
         """Stop reading (calls still waiting fail)."""
         for member in self.members:
             member.detach()
+        self._attached = False
+
+    async def _ready(self) -> None:
+        if self._attached:
+            return
+        assert self._starting is not None, "attach() first"
+        async with self._starting:
+            if not self._attached:
+                self.start()
+                for member in self.members:
+                    await asyncio.to_thread(member.wait_ready)
+                    member.attach()
+                self._attached = True
 
     async def agenerate(self, model: str, messages: list[dict[str, str]]) -> Generation:
         """One call, by the next child in turn."""
+        await self._ready()
         self.turn = (self.turn + 1) % len(self.members)
         return await self.members[self.turn].agenerate(model, messages)
 
