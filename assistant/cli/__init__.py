@@ -594,27 +594,60 @@ def eval_command(
         Path | None, typer.Option("--out", help="Results folder (default <data dir>/evals/<id>).")
     ] = None,
     concurrency: Annotated[int, typer.Option(help="Model calls in flight.")] = 4,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Finish an earlier run (its folder or id).")
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", help="Stop before model calls cost more (USD).")
+    ] = None,
+    filters: Annotated[
+        list[str] | None, typer.Option("--filter", help="Only cases with this id (glob) or tag.")
+    ] = None,
+    repeat: Annotated[int, typer.Option("--repeat", help="Run every case N times.")] = 1,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> int:
-    """Run eval suites: prompt versions × models side by side. Exit 1 on failed cases, or with
-    --baseline on any regression."""
-    from assistant.cli.render import terminal_table
-    from assistant.evals import run_eval
+    """Run eval suites (or a promptfoo config): prompt versions × models side by side. Exit 1
+    on failed cases, with --baseline on any regression, or when --max-cost stopped the run;
+    130 when stopped by Ctrl-C (finish it with --resume)."""
+    from assistant.cli.render import progress_bar, terminal_table
+    from assistant.errors import InputError
+    from assistant.evals import RunOptions, run_eval
 
+    if concurrency < 1:
+        raise InputError("must be at least 1", where="--concurrency")
+    if max_cost is not None and max_cost < 0:
+        raise InputError("must not be negative", where="--max-cost")
+    if resume and (suites or prompt or model or filters or repeat != 1):
+        raise InputError("a resumed run keeps its own suites, variants, filters and repeats",
+                         where="--resume")  # fmt: skip
     settings = _settings(data_dir)
     progress = None if as_json else (lambda line: print(line, file=sys.stderr))
-    outcome = run_eval(
-        settings,
-        suites or [],
-        prompt or [],
-        model or [],
-        out_dir=out,
-        baseline=baseline,
-        report=report,
-        concurrency=concurrency,
-        progress=progress,
-    )
+    bar = None if as_json else progress_bar("Evaluating", "rows")
+    options = RunOptions(concurrency, repeat, max_cost, filters or [], resume, bar)
+    try:
+        outcome = run_eval(
+            settings,
+            suites or [],
+            prompt or [],
+            model or [],
+            out_dir=out,
+            baseline=baseline,
+            report=report,
+            progress=progress,
+            options=options,
+        )
+    except KeyboardInterrupt:  # before the first row: nothing was written
+        print("stopped (interrupted) before any row", file=sys.stderr)
+        return 130
+    for line in outcome.ignored:
+        print(f"ignored: {line}", file=sys.stderr)
+    stopped = outcome.run.summary.get("stopped")
+    if stopped:
+        why = "over --max-cost" if stopped == "budget" else "interrupted"
+        left = outcome.run.summary.get("remaining", 0)
+        print(f"stopped ({why}): {left} rows left; finish with --resume {outcome.results_dir}",
+              file=sys.stderr)  # fmt: skip
     if as_json:
         _emit(outcome.contract())
     else:
