@@ -155,8 +155,11 @@ async def _prepare_and_draft(
 ) -> dict[str, Any]:
     """Triage and cluster every post, then draft ``todo`` (here, or in worker processes)."""
     loop = asyncio.get_running_loop()
+    timing: dict[str, Any] = {"workers": 1, "worker_errors": []}
+    if not todo:  # all stored already (a resumed or a queued run): nothing to triage or draft
+        timing["prepared"] = time.perf_counter()
+        return timing
     pool = _start_pool(deps, options, todo)  # workers warm up while this process prepares
-    timing: dict[str, Any] = {}
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-cpu") as cpu:
             prepared, vectors = await loop.run_in_executor(cpu, prepare, deps, posts)
@@ -208,7 +211,7 @@ def _sync(deps: Deps, run_id: int, out: Path, writer: OutputWriter) -> dict[str,
         if key not in stored:
             runs.save_post(deps, run_id, rec, _imported_draft(rec))
     for key, rec in stored.items():
-        if key not in in_out:
+        if key not in in_out and rec.get("status") != "queued":  # queued: a worker's to draft
             writer.write({k: v for k, v in rec.items() if k not in runs.REVIEW_FIELDS})
     return runs.statuses(deps.store, run_id)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.bulk import bulk_app
 from assistant.cli.privacy import register as _register_privacy
 from assistant.cli.privacy import run_maintenance
 from assistant.cli.serve import serve
@@ -42,6 +43,7 @@ app.add_typer(users_app, name="users")
 _register_privacy(app, customers_app)
 app.add_typer(tokens_app, name="tokens")
 app.command("serve")(serve)
+app.add_typer(bulk_app, name="bulk")
 
 DataDir = Annotated[
     Path | None,
@@ -469,7 +471,7 @@ def draft(
     return 0
 
 
-@app.command()
+@bulk_app.command("run")
 def bulk(
     file: Annotated[Path, typer.Argument(help="Social posts: CSV or JSONL (id, platform, text…).")],
     out: Annotated[Path, typer.Option("--out", help="Output JSONL; rerunning resumes it.")],
