@@ -177,3 +177,37 @@ def test_three_workers_one_killed_every_post_drafted_once(db_url: str, tmp_path:
     assert len(out.read_text(encoding="utf-8").splitlines()) == POSTS
     engine.dispose()
     store.dispose()
+
+
+def test_review_page_shows_a_queued_runs_progress(tmp_path: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from assistant import accounts
+    from assistant.bulk import runs
+    from assistant.pipeline import Deps
+    from assistant.ui.i18n import t
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    deps = Deps.from_settings(settings)
+    accounts.add_user(deps.store, "지수", "lead", "correct-horse-7")
+    run_id = runs.open_run(deps.store, str(tmp_path / "run.jsonl"), input="posts.csv")
+    workers = [None, None, None, "vm-a:101", "vm-a:101", "vm-b:202"]
+    for i, worker in enumerate(workers):
+        record = {"key": f"k{i}", "id": f"p{i}", "line": i + 2, "platform": "x",
+                  "text": f"동기화가 안 돼요 #{i}", "language": "ko", "situations": ["S4"],
+                  "status": "queued" if worker is None else "skipped", "worker": worker}  # fmt: skip
+        runs.save_post(deps, run_id, record, None)
+    page = str(REPO / "pages" / "3_Bulk_review.py")
+    at = AppTest.from_file(page, default_timeout=120).run()
+    at.text_input(key="signin_name").input("지수")
+    at.text_input(key="signin_password").input("correct-horse-7")
+    at.button(key="btn_signin").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    captions = "\n".join(str(c.value) for c in at.caption)
+    counts = dict(waiting=3, in_flight=0, done=3, failed=0, total=6)
+    assert any(t("bulk_queue_counts", lang, **counts) in captions for lang in ("ko", "en"))
+    for worker, n in (("vm-a:101", 2), ("vm-b:202", 1)):
+        assert any(t("bulk_queue_worker", lang, worker=worker, n=n) in captions
+                   for lang in ("ko", "en"))  # fmt: skip
+    deps.store.dispose()
