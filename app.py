@@ -32,6 +32,7 @@ from assistant.ui import (
     tr,
     workspace,
 )
+from assistant.ui.panels import history_panel, macro_picker
 from assistant.ui.workspace import escape_markdown as esc
 
 SEVERITY_COLOUR = {"error": "red", "warning": "orange"}
@@ -112,6 +113,16 @@ def do_approve(deps: Deps, actor: Actor) -> None:
         return
     clear_draft()
     flash("success", tr("approved", distance=decision.edit_distance))
+    sent = workspace.send_after_approval(deps, decision.id)
+    if sent is None:
+        return
+    to = sent.to.capitalize()
+    if sent.status == "sent":
+        flash("success", tr("sent_now", to=to))
+    elif sent.status == "queued":
+        flash("info", tr("send_queued", to=to))
+    else:
+        flash("warning", tr("send_failed_now", to=to, error=sent.error or sent.status))
 
 
 def do_reject(deps: Deps, actor: Actor) -> None:
@@ -293,14 +304,18 @@ def editor_panel(deps: Deps, item: InboxItem) -> CheckResult | None:
     st.selectbox(
         tr("channel"), options=list(CHANNELS), key="channel", on_change=change_channel, args=(deps,)
     )
+    header = workspace.mail_header(deps, item.conversation_id)
+    if header is not None:
+        st.caption(tr("mail_to", to=esc(header["to"]), subject=esc(header["subject"])))
     draft_buttons()
     if st.session_state["draft_id"] is None:
         return None
-    st.text_area(tr("editor"), key="editor", height=360)
-    char_counter(st.session_state["editor"], st.session_state["channel"])
     draft = deps.store.get_draft(st.session_state["draft_id"])
     if draft is None:
         return None
+    macro_picker(deps, item.customer_id, draft.get("language"))
+    st.text_area(tr("editor"), key="editor", height=360)
+    char_counter(st.session_state["editor"], st.session_state["channel"])
     result = workspace.recheck(deps, draft, st.session_state["editor"], st.session_state["lang"])
     decision_panel(deps, draft, result)
     return result
@@ -398,17 +413,7 @@ def customer_panel(deps: Deps, item: InboxItem) -> None:
             .properties(height=160)
         )
         st.altair_chart(chart, width="stretch")
-    st.markdown(f"**{tr('timeline')}**")
-    for conv in c.conversations[:8]:
-        started = conv.started_at.date().isoformat() if conv.started_at else ""
-        with st.expander(f"{started} · {conv.channel} · {esc(conv.subject)}"):
-            for m in conv.messages:
-                st.caption(
-                    f"{tr('role_' + m.role)} · {m.at:%Y-%m-%d %H:%M}"
-                    if m.at
-                    else tr("role_" + m.role)
-                )
-                customer_text(m.text)
+    history_panel(deps, c)
 
 
 def sources_panel(deps: Deps) -> None:

@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, Role] = {
     "override": "lead",
     "bulk_decide": "lead",
     "reopen": "lead",
+    "macros": "lead",
     "settings": "admin",
     "users": "admin",
     "tokens": "admin",
@@ -382,12 +383,52 @@ def actor_for_token(store: Store, token: str) -> Actor | None:
     t, u = tables.api_tokens, tables.users
     with store.engine.connect() as conn:
         row = conn.execute(
-            select(u, t.c.id.label("token_id"), t.c.revoked)
+            select(u, t.c.id.label("token_id"), t.c.revoked, t.c.last_used_at)
             .join(u, u.c.id == t.c.user_id)
             .where(t.c.token_hash == _token_hash(token))
         ).first()
     if row is None or row.revoked or row.disabled:
         return None
-    with store.transaction() as conn:
-        conn.execute(update(t).where(t.c.id == row.token_id).values(last_used_at=store.now()))
+    now = store.now()
+    used = tables.UTCDateTime().process_result_value(row.last_used_at, store.engine.dialect)
+    if used is None or (now - used).total_seconds() >= TOKEN_USE_RESOLUTION_S:
+        with store.transaction() as conn:
+            conn.execute(update(t).where(t.c.id == row.token_id).values(last_used_at=now))
     return Actor(_account(row), via="api")
+
+
+TOKEN_USE_RESOLUTION_S = 60
+"""``last_used_at`` is written at most once a minute per token (not on every request)."""
+
+
+def list_tokens(store: Store) -> list[dict[str, Any]]:
+    """Every API token's id, account, name, dates and whether it is revoked (never the token)."""
+    t, u = tables.api_tokens, tables.users
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                t.c.id, u.c.name.label("user"), t.c.name, t.c.created_at, t.c.last_used_at,
+                t.c.revoked,
+            )
+            .join(u, u.c.id == t.c.user_id)
+            .order_by(t.c.id)
+        ).mappings()  # fmt: skip
+        return [dict(r) for r in rows]
+
+
+def revoke_token(store: Store, token_id: int, *, by: Actor | None = None) -> None:
+    """Revoke one API token by its id (from :func:`list_tokens`); it stops working at once."""
+    if by is not None:
+        require(by, "tokens")
+    t = tables.api_tokens
+    with store.transaction() as conn:
+        row = conn.execute(select(t.c.id, t.c.name).where(t.c.id == token_id)).first()
+        if row is None:
+            raise InputError(f"no API token {token_id}", where="token")
+        conn.execute(update(t).where(t.c.id == token_id).values(revoked=True))
+        store.record_event(
+            Event.TOKEN_REVOKED,
+            actor=by.name if by else "system",
+            payload={"token_id": token_id, "name": row.name, "via": by.via if by else "cli"},
+            conn=conn,
+        )

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant import resources
@@ -183,6 +183,23 @@ class Settings(BaseSettings):
         description="With an identity provider configured (Streamlit's [auth] secrets), a "
         "person the provider signs in who has no account here gets an agent account.",
     )
+    gap_threshold: float = Field(
+        0.36,
+        description="Knowledge gaps: a customer message whose best help-center match scores "
+        "under this (fused cosine + BM25 of the best chunk) has no good article.",
+    )
+    survey_days: int = Field(14, ge=1, description="Days a CSAT/CES survey link stays answerable.")
+    survey_base_url: str = Field(
+        "http://127.0.0.1:8080",
+        description="Where customers reach `reply-assistant serve`: survey links are "
+        "<this>/s/<token>.",
+    )
+    summary_min_messages: int = Field(
+        6,
+        ge=1,
+        description="The customer panel shows a conversation summary above a history of at "
+        "least this many messages.",
+    )
     prompts_dir: Path | None = Field(
         None,
         description="The team's prompt templates (<name>/<version>.md.j2); a file there wins "
@@ -192,6 +209,57 @@ class Settings(BaseSettings):
         None,
         description="The team's eval suites (<name>.yaml); a suite there wins over the shipped "
         "suite of the same name.",
+    )
+
+    chatwoot_url: str | None = Field(
+        None,
+        description="Your Chatwoot's base URL (https://chat.example.com): drafts go back to its "
+        "conversations as private notes, approved replies as outgoing messages.",
+    )
+    chatwoot_token: SecretStr | None = Field(
+        None,
+        description="A Chatwoot access token (an agent bot's or an agent's; sent as the "
+        "api_access_token header).",
+    )
+    chatwoot_secret: SecretStr | None = Field(
+        None,
+        description="The Chatwoot webhook's secret: POST /v1/hooks/chatwoot refuses a delivery "
+        "whose X-Chatwoot-Signature it did not sign.",
+    )
+    webhook_max_age: int = Field(
+        300,
+        description="Seconds a signed webhook delivery stays acceptable (older or future "
+        "X-Chatwoot-Timestamp values are refused as replays).",
+    )
+    send_lease: int = Field(
+        120,
+        description="Seconds after which a send that never finished (its process died) is "
+        "looked up at the channel and, only if the reply is not there, sent again.",
+    )
+    imap_url: str | None = Field(
+        None,
+        description="The support mailbox `mail sync` reads: imaps://user@host:993/INBOX "
+        "(plain imap:// only to 127.0.0.1).",
+    )
+    imap_password: SecretStr | None = Field(None, description="The support mailbox's password.")
+    smtp_url: str | None = Field(
+        None,
+        description="Where approved mail replies go out: smtp://user@host:587 (STARTTLS) or "
+        "smtps://user@host:465 (plain smtp:// without STARTTLS only to 127.0.0.1).",
+    )
+    smtp_password: SecretStr | None = Field(None, description="The SMTP account's password.")
+    support_address: str | None = Field(
+        None,
+        description="The support address replies are sent from (Support <support@example.com>); "
+        "mail from it is not drafted.",
+    )
+    server: str | None = Field(
+        None,
+        description="A running `reply-assistant serve` (http://127.0.0.1:8080): draft, check and "
+        "search send their work there instead of loading the models themselves.",
+    )
+    server_token: SecretStr | None = Field(
+        None, description="The API token (`tokens create`) the command line sends to `server`."
     )
 
     @field_validator("prompts_dir", "suites_dir")

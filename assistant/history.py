@@ -167,6 +167,44 @@ def import_jsonl(store: Store, path: Path, *, actor: str = "import") -> ImportRe
     return report
 
 
+PROFILE_FIELDS = ("id", "name", "email", "phone", "language", "plan", "since", "tags")
+"""What a client may send about a customer with a request (``POST /v1/drafts`` ``customer``)."""
+
+
+def save_profile(store: Store, profile: dict[str, Any], *, actor: str = "api") -> str:
+    """Create or update one customer's profile (no history); their id. A bad field is an
+    InputError naming ``customer.<field>``; notes, promises and conversations are kept."""
+    from pydantic import ValidationError
+
+    unknown = sorted(set(profile) - set(PROFILE_FIELDS))
+    if unknown:
+        raise InputError(
+            f"not a profile field (use {', '.join(PROFILE_FIELDS)})", where=f"customer.{unknown[0]}"
+        )
+    t = tables.customers
+    with store.transaction() as conn:
+        row = conn.execute(select(t).where(t.c.id == profile.get("id"))).mappings().first()
+        known = {k: row[k] for k in PROFILE_FIELDS} if row is not None else {}
+        try:
+            customer = Customer.model_validate({**known, **profile})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err.get("loc", ()))
+            raise InputError(str(err.get("msg", "invalid")), where=f"customer.{field}") from None
+        values = customer.model_dump(include=set(PROFILE_FIELDS) - {"id"})
+        if row is None:
+            conn.execute(insert(t).values(id=customer.id, created_at=store.now(), **values))
+        else:
+            conn.execute(update(t).where(t.c.id == customer.id).values(**values))
+        store.record_event(
+            Event.CUSTOMERS_IMPORTED,
+            actor=actor,
+            payload={"path": "api", "customers": 1, "ids": [customer.id]},
+            conn=conn,
+        )
+    return customer.id
+
+
 def _upsert_customer(
     store: Store, conn: Connection, customer: Customer, report: ImportReport, where: str
 ) -> None:
@@ -439,36 +477,79 @@ def record_message(
 
     A customer message reopens the conversation. Returns the conversation id.
     """
+    with store.transaction() as conn:
+        conv_id, _ = add_message(
+            store, conn, customer_id, conversation_id, role, text, channel, at=at
+        )
+    return conv_id
+
+
+def add_message(
+    store: Store,
+    conn: Connection,
+    customer_id: str,
+    conversation_id: str | None,
+    role: str,
+    text: str,
+    channel: str,
+    *,
+    at: datetime | None = None,
+    reply_to: dict[str, Any] | None = None,
+    subject: str | None = None,
+) -> tuple[str, int]:
+    """:func:`record_message` inside the caller's transaction; (conversation id, message id).
+
+    ``reply_to`` (where approved replies go) and ``subject`` are set when the conversation is
+    opened; a later ``reply_to`` replaces the old one (a channel may move a thread).
+    """
     if role not in ROLES:
         raise InputError(f"must be one of {', '.join(ROLES)}", where="role")
     at = at or store.now()
     c = tables.conversations
-    with store.transaction() as conn:
-        _require_customer(conn, customer_id)
-        conv_id = conversation_id or f"conv_{uuid.uuid4().hex[:12]}"
-        owner = conn.execute(select(c.c.customer_id).where(c.c.id == conv_id)).first()
-        if owner is None:
-            subject = text.strip().splitlines()[0][:80] if text.strip() else ""
-            conn.execute(
-                insert(c).values(
-                    id=conv_id,
-                    customer_id=customer_id,
-                    channel=channel,
-                    subject=subject,
-                    status="open",
-                    started_at=at,
-                )
-            )
-        elif owner.customer_id != customer_id:
-            raise InputError(
-                f"conversation {conv_id!r} belongs to another customer", where="conversation"
-            )
-        elif role == "customer":
-            conn.execute(update(c).where(c.c.id == conv_id).values(status="open"))
+    _require_customer(conn, customer_id)
+    conv_id = conversation_id or f"conv_{uuid.uuid4().hex[:12]}"
+    owner = conn.execute(select(c.c.customer_id).where(c.c.id == conv_id)).first()
+    if owner is None:
+        first_line = text.strip().splitlines()[0][:80] if text.strip() else ""
         conn.execute(
-            insert(tables.messages).values(conversation_id=conv_id, role=role, text=text, at=at)
+            insert(c).values(
+                id=conv_id,
+                customer_id=customer_id,
+                channel=channel,
+                subject=(subject or first_line)[:200],
+                status="open",
+                started_at=at,
+                reply_to=reply_to,
+            )
         )
-    return conv_id
+    elif owner.customer_id != customer_id:
+        raise InputError(
+            f"conversation {conv_id!r} belongs to another customer", where="conversation"
+        )
+    else:
+        changes: dict[str, Any] = {"status": "open"} if role == "customer" else {}
+        if reply_to is not None:
+            changes["reply_to"] = reply_to
+        if changes:
+            conn.execute(update(c).where(c.c.id == conv_id).values(**changes))
+    result = conn.execute(
+        insert(tables.messages).values(conversation_id=conv_id, role=role, text=text, at=at)
+    )
+    return conv_id, tables.inserted_id(result)
+
+
+def last_customer_message_at(store: Store, conversation_id: str) -> datetime | None:
+    """When the customer last wrote in a conversation (None: never)."""
+    from sqlalchemy import func
+
+    m = tables.messages
+    with store.engine.connect() as conn:
+        value = conn.execute(
+            select(func.max(m.c.at)).where(
+                m.c.conversation_id == conversation_id, m.c.role == "customer"
+            )
+        ).scalar()
+        return tables.UTCDateTime().process_result_value(value, conn.dialect) if value else None
 
 
 def record_history(

@@ -205,6 +205,8 @@ class Trace(BaseModel):
     retrieved: list[dict[str, Any]] = Field(default_factory=list)
     customer: str | None = None
     style: str | None = None
+    dropped: list[str] = Field(default_factory=list)
+    """Help-center documents the agent dropped before this draft was made."""
     attempts: list[TraceAttempt] = Field(default_factory=list)
     template: str | None = None
     messages: list[dict[str, str]] = Field(default_factory=list)

@@ -242,6 +242,7 @@ def new_trace(req: DraftRequest, g: Grounding) -> Trace:
         retrieved=[{"doc_id": s.doc_id, "score": s.score} for s in g.sources],
         customer=req.customer_id,
         style=req.style,
+        dropped=list(req.dropped),
     )
 
 

@@ -200,6 +200,8 @@ def _erase_drafts(
         texts.append(orow["text"] or "")
         conn.execute(update(out).where(out.c.id == orow["id"]).values(text="", customer_id=None))
         report.outbox += 1
+    uses = tables.macro_uses  # the editor text right after a macro went in
+    conn.execute(update(uses).where(uses.c.draft_id.in_(draft_ids)).values(text_after=""))
     for prow in conn.execute(select(bp).where(bp.c.draft_id.in_(draft_ids))).mappings().all():
         conn.execute(
             update(bp)
@@ -249,6 +251,15 @@ def _salted_hash(value: str) -> dict[str, str]:
     return {"salt": salt, "sha256": digest}
 
 
+def _erase_channel_rows(conn: Connection, customer_id: str, conv_ids: list[str]) -> None:
+    """Forget what a channel delivered for the customer and how its ids map to ours."""
+    i, r = tables.inbound, tables.external_refs
+    conn.execute(delete(i).where(i.c.customer_id == customer_id))
+    if conv_ids:
+        conn.execute(delete(i).where(i.c.conversation_id.in_(conv_ids)))
+    conn.execute(delete(r).where(r.c.local_id.in_([customer_id, *conv_ids])))
+
+
 def _erase_customer_rows(
     conn: Connection, customer_id: str, report: Erasure
 ) -> tuple[list[str], list[int]]:
@@ -284,6 +295,7 @@ def _erase_customer_rows(
         ]
     )
     draft_ids = _customer_drafts(conn, customer_id, conv_ids)
+    _erase_channel_rows(conn, customer_id, conv_ids)
     if conv_ids:
         report.messages += conn.execute(delete(m).where(m.c.conversation_id.in_(conv_ids))).rowcount
     report.notes += conn.execute(delete(n).where(n.c.customer_id == customer_id)).rowcount

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -120,7 +121,11 @@ conversations = Table(
     Column("subject", Text, nullable=False, default=""),
     Column("status", String(20), nullable=False, default="solved"),
     Column("started_at", UTCDateTime(), nullable=False),
+    Column("reply_to", JSON),
 )
+"""``reply_to``: where an approved reply to this conversation goes, for a conversation that came
+through a channel adapter (``{"source": "chatwoot", "account_id", "conversation_id"}``, or the
+mail thread's addresses and ids); None for one that came by file or the workspace."""
 
 messages = Table(
     "messages",
@@ -219,7 +224,16 @@ outbox = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("sent_at", UTCDateTime()),
     Column("error", Text),
+    Column("destination", JSON),
+    Column("external_id", String(200)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("claimed_at", UTCDateTime()),
+    Column("next_attempt_at", UTCDateTime()),
 )
+"""Approved replies. ``destination`` is the conversation's ``reply_to`` copied at approval (None:
+sent by hand, copy or export); a send through a channel adapter is recorded before
+(``sending``, ``claimed_at``, ``attempts``) and after (``sent`` with the adapter's
+``external_id``, or ``retry``/``failed`` with the error), see :mod:`assistant.channels.delivery`."""
 
 events = Table(
     "events",
@@ -315,6 +329,115 @@ api_idempotency = Table(
 """``Idempotency-Key`` of a ``POST /v1/drafts``: the same key from the same account gets the
 same draft; ``request_hash`` (SHA-256 of the request body) tells a retry from a different
 request that reuses the key."""
+
+
+external_refs = Table(
+    "external_refs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(40), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("external_id", String(400), nullable=False),
+    Column("local_id", String(100), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("source", "kind", "external_id", name="uq_external_refs"),
+)
+"""What a channel's own ids map to here: a Chatwoot contact to a customer, a Chatwoot conversation
+or a mail thread's Message-ID to a conversation (``kind``: contact, conversation, message)."""
+
+inbound = Table(
+    "inbound",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source", String(40), nullable=False),
+    Column("key", String(400), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("customer_id", String(100), index=True),
+    Column("conversation_id", String(100)),
+    Column("message_id", Integer, ForeignKey("messages.id", ondelete="SET NULL")),
+    Column("draft_id", Integer, ForeignKey("drafts.id")),
+    Column("reason", Text),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("source", "key", name="uq_inbound_source_key"),
+    Index("ix_inbound_status", "status"),
+)
+"""Every message a channel delivered, recorded once (``key``: the helpdesk's message id, the
+mailbox's UIDVALIDITY and UID): ``received`` until its draft is made (``drafted``), or
+``skipped``/``ignored`` with the ``reason``, or ``failed`` (retried)."""
+
+
+mail_cursors = Table(
+    "mail_cursors",
+    metadata,
+    Column("mailbox", String(400), primary_key=True),
+    Column("uidvalidity", BigInteger, nullable=False),
+    Column("last_uid", BigInteger, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+"""How far ``mail sync`` has read a mailbox (``user@host:port/folder``): every message up to
+``last_uid`` of this ``uidvalidity`` is recorded in ``inbound`` (a new UIDVALIDITY starts over;
+the Message-ID keeps a message from being imported twice)."""
+macros = Table(
+    "macros",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("lang", String(8), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("status", String(20), nullable=False, default="ok"),
+    Column("findings", JSON, nullable=False, default=list),
+    Column("created_by", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("checked_at", UTCDateTime(), nullable=False),
+)
+"""Team macros (``assistant.macros``): a jinja2 body checked by the playbook when saved and
+after every help-center change; ``status`` "flagged" with its ``findings`` when a re-check
+found a problem (an article gone, a link no longer in the help center)."""
+
+macro_uses = Table(
+    "macro_uses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "macro_id",
+        Integer,
+        ForeignKey("macros.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), index=True),
+    Column("agent", Text, nullable=False, default=""),
+    Column("text_after", Text, nullable=False, default=""),
+    Column("used_at", UTCDateTime(), nullable=False),
+)
+"""A macro inserted into a draft's editor: the editor text right after the insertion, so the
+edits made after it can be measured against the approved text."""
+
+surveys = Table(
+    "surveys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
+    Column("lang", String(8), nullable=False),
+    Column("agent", Text, nullable=False, default=""),
+    Column("prompt_version", String(100)),
+    Column("model", String(200)),
+    Column("overridden", JSON, nullable=False, default=list),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("answered_at", UTCDateTime()),
+    Column("score", Integer),
+)
+"""A one-question survey (CSAT 1-5 or CES 1-7) sent with an approved reply
+(``assistant.surveys``): only the SHA-256 hex of its link's token is kept; one answer per
+token, before ``expires_at``; the draft's agent, prompt version, model and overridden rules
+are copied so that answers can be broken down by them."""
 
 
 DRAFT_FIELDS = frozenset(c.name for c in drafts.columns) - {"id", "created_at", "updated_at"}

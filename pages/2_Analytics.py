@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from assistant import review
+from assistant import macros, review
 from assistant.ui import get_deps, init_state, page_config, sidebar_language, signed_in, tr
+from assistant.ui.panels import survey_charts
 
 
 def main() -> None:
@@ -49,6 +50,11 @@ def main() -> None:
             hide_index=True,
             key="reasons_table",
         )
+    survey_charts(get_deps())
+    uses = macros.usage(store)
+    if uses:
+        st.subheader(tr("macro_usage"))
+        st.dataframe(pd.DataFrame(uses), hide_index=True, key="macro_usage_table")
 
 
 main()

@@ -252,11 +252,35 @@ def test_malformed_json_is_400_and_a_bad_field_422(api: Api) -> None:
         )
         missing = c.post("/v1/drafts", json={"channel": "chat"})
         channel = c.post("/v1/drafts", json={"message": "hi", "channel": "fax"})
-        customer = c.post("/v1/drafts", json={"message": "hi", "customer": {"id": "c1"}})
+        nameless = c.post("/v1/drafts", json={"message": "hi", "customer": {"id": "c1"}})
+        language = c.post(
+            "/v1/drafts",
+            json={"message": "hi", "customer": {"id": "c1", "name": "A", "language": "fr"}},
+        )
+        extra = c.post("/v1/drafts", json={"message": "hi", "customer": {"id": "c1", "notes": []}})
     assert _is_error(broken, 400)["where"] == "body"
     assert _is_error(missing, 422)["where"] == "message"
     assert _is_error(channel, 422)["where"] == "channel"
-    assert "not supported yet" in _is_error(customer, 422)["error"]
+    assert _is_error(nameless, 422)["where"] == "customer.name"
+    assert _is_error(language, 422)["where"] == "customer.language"
+    assert _is_error(extra, 422)["where"] == "customer.notes"
+    assert api.store.get_draft  # nothing was stored for them:
+    from assistant import history
+
+    assert history.get_customer(api.store, "c1") is None
+
+
+def test_a_customer_sent_with_the_request_is_created_then_updated(api: Api) -> None:
+    from assistant import history
+
+    profile = {"id": "crm-88", "name": "Robin Choi", "email": "robin@example.com", "language": "en"}
+    with api.client() as c:
+        first = _draft(c, "I cannot log in since yesterday.", customer=profile)
+        again = _draft(c, "Still cannot log in.", customer_id="crm-88", customer={"plan": "Pro"})
+    person = history.get_customer(api.store, "crm-88")
+    assert person is not None and person.name == "Robin Choi" and person.plan == "Pro"
+    assert api.store.get_draft(first["id"])["customer_id"] == "crm-88"  # type: ignore[index]
+    assert "Robin" in first["draft"] and again["language"] == "en"
 
 
 def test_an_oversized_body_is_413(api: Api) -> None:
@@ -319,6 +343,31 @@ def test_tokens_create_prints_the_token_once_and_stores_its_hash(
     assert unknown.value.code == 2 and "nobody" in capsys.readouterr().err
     accounts.set_disabled(store, "jisu", True)
     assert accounts.actor_for_token(store, token) is None
+
+
+def test_a_revoked_token_stops_working_and_the_list_never_shows_a_token(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from assistant.cli import main
+
+    accounts.add_user(api.store, "short-lived", "agent", None)
+    token = accounts.create_token(api.store, "short-lived", name="crm sync")
+    client = httpx.Client(base_url=api.url, headers={"Authorization": f"Bearer {token}"})
+    assert client.get("/v1/search", params={"q": "refund"}).status_code == 200
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASSISTANT_DATA_DIR", str(api.deps.settings.data_dir))
+        with pytest.raises(SystemExit):
+            main(["tokens", "list", "--json"])
+        listed = json.loads(capsys.readouterr().out)["tokens"]
+        mine = next(t for t in listed if t["name"] == "crm sync")
+        assert mine["user"] == "short-lived" and not mine["revoked"] and mine["last_used_at"]
+        assert token not in json.dumps(listed)
+        with pytest.raises(SystemExit) as done:
+            main(["tokens", "revoke", str(mine["id"])])
+    assert done.value.code == 0
+    assert _is_error(client.get("/v1/search", params={"q": "refund"}), 401)
+    kinds = [e["kind"] for e in api.store.list_events(kind="user.token_revoked")]
+    assert kinds == ["user.token_revoked"]
 
 
 def test_a_crash_is_a_json_500_without_a_traceback(
@@ -438,3 +487,70 @@ def test_history_is_recorded_once_and_grounds_the_draft(api: Api) -> None:
     assert [m.text for m in conv.messages] == [e["text"] for e in earlier]
     assert _is_error(bad_role, 422)["where"] == "history.0.role"
     assert _is_error(no_customer, 422)["where"] == "history"
+    assert api.store.get_draft(first["id"])["status"] == "ready"  # type: ignore[index]
+    # The customer writes again: the history now holds a newer customer message.
+    newer = [*earlier, {"role": "customer", "text": "Now it also crashes on start."}]
+    with api.client() as c:
+        third = _draft(c, **{**body, "history": newer, "message": "It crashes on start."})
+    assert api.store.get_draft(first["id"])["status"] == "stale"  # type: ignore[index]
+    assert api.store.get_draft(second["id"])["status"] == "stale"  # type: ignore[index]
+    assert third["status"] == "ready"
+
+
+def _cli(api: Api, *args: str, token: str | None = None, stdin: str | None = None) -> Any:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update(
+        ASSISTANT_SERVER=api.url,
+        ASSISTANT_SERVER_TOKEN=token or api.tokens["agent"],
+        ASSISTANT_DATA_DIR="/nonexistent/no-local-data",
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        env=env, input=stdin, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_the_command_line_sends_its_work_to_a_running_server(api: Api) -> None:
+    """draft, check and search with ASSISTANT_SERVER need no local data or models: the
+    answers are the server's, in the commands' own JSON shapes and exit codes."""
+    found = _cli(api, "search", "환불 요청", "-k", "3", "--json")
+    assert found.returncode == 0, found.stderr
+    with api.client() as c:
+        direct = c.get("/v1/search", params={"q": "환불 요청", "k": 3}).json()
+    assert json.loads(found.stdout) == direct and direct["results"]
+
+    drafted = _cli(api, "draft", "--customer", "cus_ko_minji", "--channel", "chat", "--json",
+                   "앱에서 결제하면 화면이 멈춰요")  # fmt: skip
+    assert drafted.returncode == 0, drafted.stderr
+    answer = json.loads(drafted.stdout)
+    assert set(answer) == {"id", "draft", "language", "situations", "sources", "findings",
+                           "model", "prompt_version"}  # fmt: skip
+    row = api.store.get_draft(answer["id"])
+    assert (
+        row is not None
+        and row["output"] == answer["draft"]
+        and row["customer_id"] == "cus_ko_minji"
+    )
+    events = api.store.list_events(draft_id=answer["id"], kind="draft.created")
+    assert events[0]["actor"] == "api-agent"
+
+    checked = _cli(api, "check", "--json", "-", stdin=f"안녕하세요. {OVERPROMISE}")
+    assert checked.returncode == 1, checked.stderr
+    assert not json.loads(checked.stdout)["ok"]
+    human = _cli(api, "draft", "I was charged twice.")
+    assert human.returncode == 0 and "source:" in human.stdout and "— draft #" in human.stdout
+
+
+def test_the_command_line_names_what_is_wrong_with_the_server(api: Api) -> None:
+    wrong = _cli(api, "search", "refund", "--json", token="ra_not-a-token")
+    assert wrong.returncode == 2 and wrong.stdout == ""
+    assert wrong.stderr.strip().startswith("error: ASSISTANT_SERVER_TOKEN:")
+    gone = _cli(api, "search", "refund", "--server", "http://127.0.0.1:9", "--json")
+    assert gone.returncode == 2 and "cannot reach http://127.0.0.1:9" in gone.stderr
+    assert len(gone.stderr.strip().splitlines()) == 1
+    judge = _cli(api, "check", "--judge", "openai/x", "-", stdin="안녕하세요.")
+    assert judge.returncode == 2 and "--judge" in judge.stderr

@@ -96,5 +96,7 @@ def test_the_unpacked_wheel_finds_its_files_from_any_folder(wheel: Path, tmp_pat
     assert set(seen["suites"]) == {p.stem for p in REPO.glob("evals/suites/*.yaml")}
     assert seen["knowledge"] == len(list(REPO.glob("knowledge/**/*.md")))
     assert seen["report"].startswith("<!doctype html>") and "<h1>Eval report</h1>" in seen["report"]
-    revisions = sorted(p.name.split("_")[0] for p in REPO.glob("assistant/migrations/versions/*.py"))
+    revisions = sorted(
+        p.name.split("_")[0] for p in REPO.glob("assistant/migrations/versions/*.py")
+    )
     assert seen["migrated"] == revisions and revisions[0] == "0001"

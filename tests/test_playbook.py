@@ -266,7 +266,9 @@ def test_the_brand_settings_name_company_addresses_and_rule_texts() -> None:
     assert "F8" in rules_of("Please write to support@harunotes.example.")
     assert "support@acme.example" in RULES["F8"].text("fix", "en")
     assert "https://help.acme.example/ko/" in RULES["R2"].text("fix", "ko")
-    assert "Acme Pad" in RULES["R6"].text("fix", "en") and "에이크미" in RULES["R6"].text("fix", "ko")
+    assert "Acme Pad" in RULES["R6"].text("fix", "en") and "에이크미" in RULES["R6"].text(
+        "fix", "ko"
+    )
     with pytest.raises(InputError, match="setting own_domain"):
         load_settings(own_domain="https://acme.example")
 

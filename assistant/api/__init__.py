@@ -13,6 +13,8 @@ FastAPI runs them in its thread pool, so a long draft does not block other reque
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -75,7 +77,14 @@ class DraftIn(Body):
         "once in the customer's history.",
     )
     customer: dict[str, Any] | None = Field(
-        default=None, description="Not supported yet: import customers with `customers import`."
+        default=None,
+        description="The customer's profile (id, name, email, phone, language, plan, since, "
+        "tags): created, or updated with the fields given; its id is customer_id when that is "
+        "left out.",
+    )
+    style: str | None = Field(default=None, description="warmer, concise or formal.")
+    prompt_version: str | None = Field(
+        default=None, description="A prompt template version, e.g. draft_reply@v2."
     )
 
 
@@ -169,20 +178,38 @@ Who = Annotated[Actor, Depends(signed_in)]
 # -- the app ----------------------------------------------------------------------------------
 
 
-def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
-    """The API over ``deps`` (built once by the caller and shared by every request)."""
-    from assistant import history, playbook, review
+def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True) -> FastAPI:
+    """The API over ``deps`` (built once by the caller and shared by every request).
+
+    With ``background`` the channels' loop (:class:`~assistant.channels.worker.Dispatcher`)
+    runs while the app serves: it drafts what webhooks delivered and sends approved replies.
+    """
+    from assistant import channels, history, playbook, review
     from assistant import triage as triage_mod
+    from assistant.api.hooks import hooks
+    from assistant.channels.worker import Dispatcher
     from assistant.config import CHANNELS
     from assistant.errors import InputError
     from assistant.pipeline import DraftRequest, draft_reply, validate
+
+    dispatcher = Dispatcher(deps, channels.configured(deps.settings)) if background else None
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if dispatcher is not None:
+            dispatcher.start()
+        yield
+        if dispatcher is not None:
+            dispatcher.stop()
 
     app = FastAPI(
         title="reply-assistant",
         summary="Grounded, playbook-checked reply drafts (Korean and English)",
         version="0.1.0",
+        lifespan=lifespan,
     )
     app.state.deps = deps
+    app.state.dispatcher = dispatcher
     install_error_handlers(app)
     app.add_middleware(CatchAll)
     app.add_middleware(BodyLimit, limit=max_body)
@@ -231,13 +258,7 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
         actor: Who,
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
-        if body.customer:
-            raise InputError(
-                "not supported yet: import the customer with `reply-assistant customers "
-                "import` and send customer_id",
-                where="customer",
-            )
-        if body.history and not body.customer_id:
+        if body.history and not (body.customer_id or (body.customer or {}).get("id")):
             raise InputError("history needs a customer_id", where="history")
         key = idempotency_key.strip() if idempotency_key else None
         if key is not None and not 0 < len(key) <= MAX_KEY:
@@ -247,6 +268,14 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
             earlier = remembered(actor.account.id, key, digest)
             if earlier is not None:
                 return replay(earlier)
+        if body.customer:
+            profile = dict(body.customer)
+            given = profile.setdefault("id", body.customer_id)
+            if body.customer_id and given != body.customer_id:
+                raise InputError("differs from customer_id", where="customer.id")
+            if not given:
+                raise InputError("send customer_id or customer.id", where="customer.id")
+            body.customer_id = history.save_profile(store, profile, actor=actor.name)
         req = DraftRequest(
             message=body.message,
             channel=body.channel,
@@ -254,6 +283,8 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
             conversation_id=body.conversation_id or None,
             author=actor.name,
             via="api",
+            style=body.style or None,
+            prompt_version=body.prompt_version or None,
         )
         if body.history and body.customer_id:
             validate(req)
@@ -264,6 +295,12 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
                 [(m.role, m.text, m.at) for m in body.history],
                 body.channel,
             )
+            # Drafts made before the customer's latest message answer an older one.
+            latest = history.last_customer_message_at(store, req.conversation_id)
+            if latest is not None:
+                review.mark_stale_for_conversation(
+                    store, req.conversation_id, since=latest, actor=actor.name
+                )
         draft = draft_reply(deps, req)
         assert draft.id is not None
         if key is not None:
@@ -313,6 +350,8 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
             ),
             confirm_stale=body.confirm_stale,
         )
+        if dispatcher is not None:
+            dispatcher.wake()
         return {"decision": decision.model_dump(mode="json"), "draft": draft_view(load(draft_id))}
 
     @v1.post("/drafts/{draft_id}/reject")
@@ -371,6 +410,10 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY) -> FastAPI:
         return {"results": [h.contract() for h in deps.kb.search(q, k=k)]}
 
     app.include_router(v1)
+    app.include_router(hooks)
+    from assistant.api.surveys import router as surveys_router
+
+    app.include_router(surveys_router)  # GET/POST /s/{token}: no sign-in, the token is the key
     return app
 
 

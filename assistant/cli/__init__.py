@@ -19,9 +19,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from assistant.cli.bulk import bulk_app
+from assistant.cli.gaps import gaps
+from assistant.cli.macros import macros_app, recheck_after_ingest
+from assistant.cli.mail import mail_app
+from assistant.cli.outbox import outbox_app
 from assistant.cli.privacy import register as _register_privacy
 from assistant.cli.privacy import run_maintenance
 from assistant.cli.serve import serve
+from assistant.cli.surveys import surveys_app
 from assistant.cli.tokens import tokens_app
 from assistant.cli.users import users_app
 
@@ -42,8 +47,13 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(users_app, name="users")
 _register_privacy(app, customers_app)
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(macros_app, name="macros")
+app.command("gaps")(gaps)
+app.add_typer(surveys_app, name="surveys")
 app.command("serve")(serve)
 app.add_typer(bulk_app, name="bulk")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(mail_app, name="mail")
 
 DataDir = Annotated[
     Path | None,
@@ -52,6 +62,14 @@ DataDir = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+Server = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        help="Send the work to a running `reply-assistant serve` at this URL (default: "
+        "$ASSISTANT_SERVER; token from $ASSISTANT_SERVER_TOKEN).",
+    ),
+]
 Channel = Annotated[
     str, typer.Option("--channel", help="email, chat, x, instagram, facebook or review.")
 ]
@@ -204,6 +222,9 @@ def ingest(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     report = KnowledgeBase(settings).ingest(list(paths), prune=prune)
     _emit(_dump(report)) if as_json else print(_dump(report))
+    flagged = recheck_after_ingest(settings)
+    if flagged:
+        print(f"macros flagged by the playbook: {', '.join(flagged)}", file=sys.stderr)
     return 0
 
 
@@ -213,25 +234,35 @@ def search(
     k: Annotated[int, typer.Option("-k", help="How many documents.")] = 5,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    server: Server = None,
 ) -> int:
     """Search the help center (hybrid: multilingual vectors + Korean/English BM25)."""
+    from assistant.cli import remote
     from assistant.errors import InputError
-    from assistant.knowledge import KnowledgeBase
 
     if not query.strip():
         raise InputError("the query is empty", where="query")
     if k < 1:
         raise InputError("must be at least 1", where="-k")
-    settings = _settings(data_dir)
-    _require_data(settings)
-    hits = KnowledgeBase(settings).search(query, k=k)
+    to = remote.remote_for(server)
+    if to is not None:
+        hits = remote.search(to, query, k)["results"]
+    else:
+        from assistant.knowledge import KnowledgeBase
+
+        settings = _settings(data_dir)
+        _require_data(settings)
+        hits = [h.contract() for h in KnowledgeBase(settings).search(query, k=k)]
     if as_json:
-        _emit({"results": [h.contract() for h in hits]})
+        _emit({"results": hits})
         return 0
     if not hits:
         print("No matching articles.")
     for i, h in enumerate(hits, 1):
-        print(f"{i}. {h.title}  [{h.doc_id}]  score {h.score:.3f}\n   {h.url}\n   {h.snippet}")
+        print(
+            f"{i}. {h['title']}  [{h['doc_id']}]  score {h['score']:.3f}\n   {h['url']}\n"
+            f"   {h['snippet']}"
+        )
     return 0
 
 
@@ -341,9 +372,10 @@ def check(
     ] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    server: Server = None,
 ) -> int:
     """Check a draft against the playbook. Exit 1 when there are error findings."""
-    from assistant import playbook
+    from assistant.cli import remote
     from assistant.config import CHANNELS
     from assistant.errors import InputError
 
@@ -355,6 +387,14 @@ def check(
         raise InputError("use ko or en", where="--lang")
     text = _read_file(file, "draft")
     message = _read_file(customer_message, "customer message") if customer_message else None
+    to = remote.remote_for(server)
+    if to is not None:
+        if judge:
+            raise InputError("the judge runs only locally: leave out --server", where="--judge")
+        body = dict(text=text, channel=channel, lang=lang, customer_message=message)
+        return _print_check(remote.check(to, {**body, "customer_id": customer}), as_json)
+    from assistant import playbook
+
     settings = _settings(data_dir)
     known_urls, person = _check_context(settings, customer)
     result = playbook.check(
@@ -372,11 +412,18 @@ def check(
                 text, model=judge, settings=settings, channel=channel, customer_message=message
             )
         )
+    return _print_check(result.contract(), as_json)
+
+
+def _print_check(contract: dict[str, Any], as_json: bool) -> int:
+    """Print ``check``'s answer; its exit status (1 with error findings)."""
+    from assistant.models import Finding
+
     if as_json:
-        _emit(result.contract())
+        _emit(contract)
     else:
-        _print_findings(result.findings)
-    return 0 if result.ok else 1
+        _print_findings([Finding.model_validate(f) for f in contract["findings"]])
+    return 0 if contract["ok"] else 1
 
 
 def _check_context(settings: Settings, customer_id: str | None) -> tuple[set[str] | None, Any]:
@@ -437,11 +484,23 @@ def draft(
     ] = None,
     data_dir: DataDir = None,
     as_json: AsJson = False,
+    server: Server = None,
 ) -> int:
     """Draft a grounded, checked reply (stored as a draft record; nothing is sent)."""
-    from assistant.pipeline import DraftRequest, draft_reply
+    from assistant.cli import remote
 
     message = _read_arg(text, "message")
+    to = remote.remote_for(server)
+    if to is not None:
+        body = dict(message=message, customer_id=customer, channel=channel, style=style)
+        answer = remote.draft(to, {**body, "prompt_version": prompt})
+        if as_json:
+            _emit(answer)
+        else:
+            _print_remote_draft(answer)
+        return 0
+    from assistant.pipeline import DraftRequest, draft_reply
+
     deps = _deps(data_dir)
     req = DraftRequest(
         message=message, channel=channel, customer_id=customer, style=style, prompt_version=prompt
@@ -469,6 +528,20 @@ def draft(
         print(f"  source: {s.title} <{s.url}>")
     _print_findings(result.findings)
     return 0
+
+
+def _print_remote_draft(answer: dict[str, Any]) -> None:
+    from assistant.models import Finding
+
+    print(answer["draft"])
+    situations = ", ".join(answer["situations"]) or "-"
+    print(
+        f"\n— draft #{answer['id']} · {answer['model']} · {answer['prompt_version']} · "
+        f"{answer['language']} · {situations}"
+    )
+    for s in answer["sources"]:
+        print(f"  source: {s['title']} <{s['url']}>")
+    _print_findings([Finding.model_validate(f) for f in answer["findings"]])
 
 
 @bulk_app.command("run")
@@ -523,27 +596,60 @@ def eval_command(
         Path | None, typer.Option("--out", help="Results folder (default <data dir>/evals/<id>).")
     ] = None,
     concurrency: Annotated[int, typer.Option(help="Model calls in flight.")] = 4,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Finish an earlier run (its folder or id).")
+    ] = None,
+    max_cost: Annotated[
+        float | None, typer.Option("--max-cost", help="Stop before model calls cost more (USD).")
+    ] = None,
+    filters: Annotated[
+        list[str] | None, typer.Option("--filter", help="Only cases with this id (glob) or tag.")
+    ] = None,
+    repeat: Annotated[int, typer.Option("--repeat", help="Run every case N times.")] = 1,
     data_dir: DataDir = None,
     as_json: AsJson = False,
 ) -> int:
-    """Run eval suites: prompt versions × models side by side. Exit 1 on failed cases, or with
-    --baseline on any regression."""
-    from assistant.cli.render import terminal_table
-    from assistant.evals import run_eval
+    """Run eval suites (or a promptfoo config): prompt versions × models side by side. Exit 1
+    on failed cases, with --baseline on any regression, or when --max-cost stopped the run;
+    130 when stopped by Ctrl-C (finish it with --resume)."""
+    from assistant.cli.render import progress_bar, terminal_table
+    from assistant.errors import InputError
+    from assistant.evals import RunOptions, run_eval
 
+    if concurrency < 1:
+        raise InputError("must be at least 1", where="--concurrency")
+    if max_cost is not None and max_cost < 0:
+        raise InputError("must not be negative", where="--max-cost")
+    if resume and (suites or prompt or model or filters or repeat != 1):
+        raise InputError("a resumed run keeps its own suites, variants, filters and repeats",
+                         where="--resume")  # fmt: skip
     settings = _settings(data_dir)
     progress = None if as_json else (lambda line: print(line, file=sys.stderr))
-    outcome = run_eval(
-        settings,
-        suites or [],
-        prompt or [],
-        model or [],
-        out_dir=out,
-        baseline=baseline,
-        report=report,
-        concurrency=concurrency,
-        progress=progress,
-    )
+    bar = None if as_json else progress_bar("Evaluating", "rows")
+    options = RunOptions(concurrency, repeat, max_cost, filters or [], resume, bar)
+    try:
+        outcome = run_eval(
+            settings,
+            suites or [],
+            prompt or [],
+            model or [],
+            out_dir=out,
+            baseline=baseline,
+            report=report,
+            progress=progress,
+            options=options,
+        )
+    except KeyboardInterrupt:  # before the first row: nothing was written
+        print("stopped (interrupted) before any row", file=sys.stderr)
+        return 130
+    for line in outcome.ignored:
+        print(f"ignored: {line}", file=sys.stderr)
+    stopped = outcome.run.summary.get("stopped")
+    if stopped:
+        why = "over --max-cost" if stopped == "budget" else "interrupted"
+        left = outcome.run.summary.get("remaining", 0)
+        print(f"stopped ({why}): {left} rows left; finish with --resume {outcome.results_dir}",
+              file=sys.stderr)  # fmt: skip
     if as_json:
         _emit(outcome.contract())
     else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -17,11 +18,27 @@ def bulk_progress(total: int) -> AbstractContextManager[Callable[[], None]]:
     return _BulkProgress(total)
 
 
+def progress_bar(
+    label: str, unit: str
+) -> Callable[[int], AbstractContextManager[Callable[[], None]]]:
+    """``bar(total)``: a progress bar on stderr (label, count, ``unit``/s, elapsed, ETA),
+    only when stderr is a terminal."""
+
+    def bar(total: int) -> AbstractContextManager[Callable[[], None]]:
+        if total <= 0 or not sys.stderr.isatty():
+            return nullcontext(lambda: None)
+        return _BulkProgress(total, label, unit)
+
+    return bar
+
+
 class _BulkProgress:
     """A rich progress bar on stderr with rate and ETA."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, label: str = "Drafting", unit: str = "posts") -> None:
         self.total = total
+        self.label = label
+        self.unit = unit
         self._progress: Any = None
 
     def __enter__(self) -> Callable[[], None]:
@@ -36,7 +53,7 @@ class _BulkProgress:
         )
 
         self._progress = Progress(
-            TextColumn("Drafting"),
+            TextColumn(self.label),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
@@ -53,7 +70,7 @@ class _BulkProgress:
         def advance() -> None:
             done = self._progress.tasks[0].completed + 1
             rate = done / max(time.perf_counter() - started, 1e-6)
-            self._progress.update(task, advance=1, rate=f"{rate:.1f} posts/s")
+            self._progress.update(task, advance=1, rate=f"{rate:.1f} {self.unit}/s")
 
         return advance
 

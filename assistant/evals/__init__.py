@@ -23,16 +23,18 @@ with the demo customers), never among the agents' drafts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import resources
-from assistant.errors import InputError, ModelError
-from assistant.evals.assertions import Context, Output, Result, evaluate
+from assistant.errors import InputError
+from assistant.evals import runner
+from assistant.evals.runner import Controls
 from assistant.evals.suites import (
     SHARED,
     Case,
@@ -50,8 +52,10 @@ from assistant.evals.suites import (
 __all__ = [
     "BASELINE_DIR",
     "Case",
+    "Controls",
     "EvalOutcome",
     "Run",
+    "RunOptions",
     "Stats",
     "Suite",
     "Variant",
@@ -67,8 +71,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from assistant.config import Settings
-    from assistant.llm.mock import ResponseCache
-    from assistant.pipeline import Deps, DraftRequest
+    from assistant.pipeline import Deps
 
 BASELINE_DIR = resources.shipped("evals") / "results" / "baseline"
 """The committed baseline results the shipped suites are compared with."""
@@ -105,193 +108,123 @@ def run_suites(
     concurrency: int = 4,
     progress: Callable[[str], None] | None = None,
     deps: Deps | None = None,
+    out_dir: Path | None = None,
+    controls: Controls | None = None,
+    prior: Iterable[dict[str, Any]] = (),
 ) -> Run:
-    """Run every suite for every variant; the model calls concurrently, cached."""
+    """Run every suite for every variant, the model calls concurrently and cached; each row is
+    appended to ``<out_dir>/cases.jsonl`` as it finishes (default: a new folder under
+    ``<data dir>/evals/``). ``controls`` add repeats, a budget, rows already done (``prior``:
+    their rows, counted in the summary) and a progress bar. A run stopped by the budget or by
+    Ctrl-C returns what it finished, with ``summary["stopped"]`` saying why."""
+    ctl = controls or Controls(concurrency=concurrency)
+    caller = _model_process(suites, variants, settings, ctl)
+    try:
+        deps = deps or eval_deps(settings)
+        return _run(suites, variants, settings, deps, ctl, caller, out_dir, progress, prior)
+    finally:
+        if caller is not None:
+            caller.close()
+
+
+def _model_process(
+    suites: list[Suite], variants: list[Variant], settings: Settings, ctl: Controls
+) -> Any:
+    """A model-call process for a run with enough litellm calls (started first: it loads
+    while this process loads the rest)."""
+    from assistant.evals.caller import MIN_CALLS, CallerPool, pool_size
+
+    if ctl.model_process is False:
+        return None
+    called = [v for v in variants if runner.uses_litellm(v)]
+    drafts = [s for s in suites if s.target == "draft"]
+    calls = _total(drafts, called, ctl) if called and drafts else 0
+    if ctl.model_process or calls >= MIN_CALLS:
+        pool = CallerPool(settings, ctl.callers or pool_size())
+        cache = settings.data_dir / "eval-cache.sqlite"
+        if ctl.model_process or not cache.is_file() or cache.stat().st_size < 64 * 1024:
+            pool.start()  # answers are likely to be asked: load while this process loads
+        return pool
+    return None
+
+
+def _run(
+    suites: list[Suite],
+    variants: list[Variant],
+    settings: Settings,
+    deps: Deps,
+    ctl: Controls,
+    caller: Any,
+    out_dir: Path | None,
+    progress: Callable[[str], None] | None,
+    prior: Iterable[dict[str, Any]],
+) -> Run:
+    from assistant.evals.results import RowFile, Summariser, new_run_dir
     from assistant.llm.mock import ResponseCache
 
-    deps = deps or eval_deps(settings)
+    out_dir = out_dir or new_run_dir(settings.data_dir / "evals")
+    out_dir.mkdir(parents=True, exist_ok=True)
     cache = ResponseCache(settings.data_dir / "eval-cache.sqlite")
-    stats = Stats()
-    rows: list[dict[str, Any]] = []
-    for suite in suites:
-        if progress:
-            progress(f"{suite.name}: {len(suite.cases)} cases")
-        if suite.target == "draft":
-            rows += asyncio.run(_adraft_all(suite, variants, deps, cache, stats, concurrency))
-        else:
-            rows += [
-                _row(suite, c, SHARED, _run_other(suite, c, deps), deps, cache, stats)
-                for c in suite.cases
-            ]
+    stats, summary = Stats(), Summariser()
+    for old in prior:
+        summary.add(old)
+    total = _total(suites, variants, ctl)
+    budget = runner.Budget(ctl.max_cost)
+    stopped = None
+    bar = ctl.progress(total) if ctl.progress and total else contextlib.nullcontext(lambda: None)
+    with bar as advance:
+        sink = runner.RowSink(out_dir / "cases.jsonl", summary, advance)
+        try:
+            for suite in suites:
+                if progress:
+                    progress(f"{suite.name}: {len(suite.cases)} cases")
+                sr = runner.SuiteRun(
+                    suite, deps, cache, stats, ctl, sink, budget, ctl.repeat > 1, caller
+                )
+                if suite.target == "draft":
+                    asyncio.run(runner.adraft_suite(sr, variants))
+                else:
+                    runner.run_other_suite(sr)
+                sink.next, sink.pending = 0, {}
+                if budget.stopped:
+                    stopped = "budget"
+                    break
+        except KeyboardInterrupt:
+            stopped = "interrupted"
+        finally:
+            sink.close()
+    result = summary.result(stats)
+    if stopped:
+        result |= {"stopped": stopped, "remaining": max(0, total - sink.written)}
+    config = _config(suites, variants, deps, ctl)
+    return Run(config, RowFile(out_dir / "cases.jsonl"), result, stats)
+
+
+def _config(
+    suites: list[Suite], variants: list[Variant], deps: Deps, ctl: Controls
+) -> dict[str, Any]:
     config = {
         "suites": [s.name for s in suites],
         "variants": [dataclasses.asdict(v) | {"id": v.id} for v in variants],
         "today": deps.clock().date().isoformat(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    from assistant.evals.results import summarise
-
-    return Run(config, rows, summarise(rows, stats), stats)
-
-
-def _request(case: Case, variant: Variant) -> DraftRequest:
-    from assistant.pipeline import DraftRequest
-
-    return DraftRequest(
-        message=case.message,
-        channel=case.channel,
-        customer_id=case.customer_id,
-        style=case.style,
-        prompt_version=variant.prompt if variant.model != "offline" else None,
-        author="eval",
-        via="eval",
-    )
+    if ctl.repeat > 1:
+        config["repeat"] = ctl.repeat
+    return config
 
 
-def _variant_deps(deps: Deps, variant: Variant) -> Deps:
-    return dataclasses.replace(
-        deps, settings=deps.settings.model_copy(update={"model": variant.model})
-    )
-
-
-async def _adraft_all(
-    suite: Suite,
-    variants: list[Variant],
-    deps: Deps,
-    cache: ResponseCache,
-    stats: Stats,
-    concurrency: int,
-) -> list[dict[str, Any]]:
-    """Draft every case for every variant with the pipeline's drafting core; at most
-    ``concurrency`` model calls in flight, answers already in the cache served from it."""
-    from assistant.llm.drafters import CachedModel, model_for
-
-    gate = asyncio.Semaphore(max(1, concurrency))
-    work = []
-    models = []
-    for variant in variants:
-        vdeps = _variant_deps(deps, variant)
-        model = CachedModel(model_for(vdeps.settings), cache, vdeps.settings.temperature)
-        models.append(model)
-        work += [_adraft(case, variant, vdeps, model, gate) for case in suite.cases]
-    outputs = await asyncio.gather(*work)
-    stats.model_calls += sum(m.calls for m in models)
-    stats.cache_hits += sum(m.hits for m in models)
-    cases = [(c, v) for v in variants for c in suite.cases]
-    return [
-        _row(suite, case, variant.id, out, deps, cache, stats)
-        for (case, variant), out in zip(cases, outputs, strict=True)
-    ]
-
-
-async def _adraft(
-    case: Case, variant: Variant, deps: Deps, model: Any, gate: asyncio.Semaphore
-) -> Output:
-    """One case × variant: the model's first answer to the prompt, checked and recorded."""
-    from assistant.pipeline import agenerate_and_check, ground, new_trace, record_draft
-
-    out = Output(channel=case.channel, model=variant.model, prompt=variant.prompt)
-    req = _request(case, variant)
-
-    async def call(prompt: Any) -> Any:
-        async with gate:
-            return await model.inner.agenerate(prompt)
-
-    try:
-        g = ground(deps, req)
-        draft = await agenerate_and_check(
-            deps,
-            model,
-            req,
-            g,
-            new_trace(req, g),
-            call=lambda prompt: model.agenerate_with(prompt, call),
-            regenerate=False,
-        )
-    except (ModelError, InputError) as exc:
-        out.error = str(exc)
-        return out
-    record_draft(deps, req, draft)
-    usage = draft.trace.get("usage", {})
-    out.text, out.language, out.situations = draft.draft, draft.language, draft.situations
-    out.rules = [f.rule for f in draft.findings]
-    out.retrieved = [s.doc_id for s in draft.sources]
-    out.cached, out.prompt = bool(usage.get("cached")), draft.prompt_version
-    out.usage = {k: v for k, v in usage.items() if k != "cached"}
-    if variant.model == "offline":
-        out.usage = {"latency_ms": 0.0, "cost_usd": 0.0}
-    return out
-
-
-def _run_other(suite: Suite, case: Case, deps: Deps) -> Output:
-    """A retrieve or check case (no model), or a triage or judge case (its own model)."""
-    from assistant.evals import steps
-
-    if suite.target == "triage":
-        return steps.run_triage(case, deps.settings)
-    if suite.target == "judge":
-        return steps.run_judge(case, deps.settings)
-    if suite.target == "retrieve":
-        k = max([int(a.options.get("k", 3)) for a in case.asserts] + [5])
-        hits = deps.kb.search(case.message, k=k, lang=case.lang)
-        return Output(retrieved=[h.doc_id for h in hits], language=case.lang or "")
-    from assistant.models import Customer
-    from assistant.playbook import check
-
-    text = str(case.data.get("text", ""))
-    urls = case.data.get("known_urls")
-    customer = case.data.get("customer")
-    result = check(
-        text,
-        channel=case.channel,
-        lang=case.lang,
-        customer_message=case.message or None,
-        customer=Customer.model_validate(customer) if customer else None,
-        known_urls=set(urls) if urls is not None else None,
-        situations=list(case.data.get("situations", [])),
-        system_prompt=case.data.get("system_prompt"),
-    )
-    return Output(text=text, channel=case.channel, rules=[f.rule for f in result.findings])
-
-
-def _row(
-    suite: Suite,
-    case: Case,
-    variant: str,
-    out: Output,
-    deps: Deps,
-    cache: ResponseCache,
-    stats: Stats,
-) -> dict[str, Any]:
-    from assistant.evals.judge import make_judge
-
-    ctx = Context(
-        known_urls=deps.kb.known_urls(),
-        case_language=case.lang,
-        judge=make_judge(deps.settings, cache, stats, case.lang or out.language or "ko"),
-    )
-    results = [evaluate(a, out, ctx) for a in case.asserts]
-    passed, score = _verdict(results, case.threshold)
-    return {
-        "suite": suite.name,
-        "case": case.id,
-        "variant": variant,
-        "message": case.message,
-        "channel": case.channel,
-        "customer": case.customer_id,
-        "output": dataclasses.asdict(out),
-        "assertions": [r.to_dict() for r in results],
-        "pass": passed,
-        "score": round(score, 4),
-    }
-
-
-def _verdict(results: list[Result], threshold: float | None) -> tuple[bool, float]:
-    total = sum(r.weight for r in results)
-    score = sum(r.score * r.weight for r in results) / total if total else 1.0
-    if threshold is not None:
-        return score >= float(threshold), score
-    return all(r.passed for r in results if r.weight > 0), score
+def _total(suites: list[Suite], variants: list[Variant], ctl: Controls) -> int:
+    """Rows this run will write (those already done not counted)."""
+    n = 0
+    for suite in suites:
+        for case in suite.cases:
+            if suite.target == "draft":
+                n += len(runner.jobs_of(case, variants, ctl, suite.name))
+            else:
+                repeats = ctl.repeat if suite.target in ("triage", "judge") else 1
+                n += sum((suite.name, case.id, SHARED, r) not in ctl.done for r in range(repeats))
+    return n
 
 
 # ------------------------------------------------------------------------------ entry point
@@ -304,6 +237,8 @@ class EvalOutcome:
     comparison: dict[str, Any] | None
     report: Path | None
     exit_code: int
+    ignored: list[str] = dataclasses.field(default_factory=list)
+    """Fields of a promptfoo config that were not used, one line each."""
 
     def contract(self) -> dict[str, Any]:
         """The JSON document of ``eval --json``."""
@@ -313,7 +248,22 @@ class EvalOutcome:
             "summary": self.run.summary,
             "comparison": self.comparison,
             "exit_code": self.exit_code,
+            "ignored": self.ignored,
         }
+
+
+@dataclass
+class RunOptions:
+    """What ``eval`` runs besides the suites and variants."""
+
+    concurrency: int = 4
+    repeat: int = 1
+    max_cost: float | None = None
+    filters: list[str] = dataclasses.field(default_factory=list)
+    resume: Path | None = None
+    bar: runner.ProgressFactory | None = None
+    callers: int | None = None
+    """Model-call processes (None: by cores; 0: calls in this process)."""
 
 
 def run_eval(
@@ -327,24 +277,43 @@ def run_eval(
     report: Path | None = None,
     concurrency: int = 4,
     progress: Callable[[str], None] | None = None,
+    options: RunOptions | None = None,
 ) -> EvalOutcome:
     """Run suites (all shipped ones when empty) for prompts × models, write the results
     (``<data dir>/evals/<run-id>/`` unless ``out_dir``), compare with ``baseline`` and write the
-    HTML ``report``. Exit code 1: with a baseline, any regression; without one, any failed case.
+    HTML ``report``. With ``options.resume`` (a results folder), finish that run instead: the
+    same suites, variants and repeats, without the rows already answered. Exit code 1: with a
+    baseline, any regression; without one, any failed case; also a run the budget stopped;
+    130: stopped by Ctrl-C.
     """
+    from assistant.evals import plan
     from assistant.evals.report import write_html
-    from assistant.evals.results import compare, load_results, new_run_id, write_results
+    from assistant.evals.results import compare, load_results, new_run_dir, write_results
 
-    loaded = [load_suite(s) for s in (suites or available_suites())]
+    opts = options or RunOptions(concurrency=concurrency)
+    if opts.resume is not None:
+        work = plan.resume_plan(settings, opts)
+    else:
+        work = plan.new_plan(suites, prompts, models, opts)
     old = load_results(baseline) if baseline else None
+    results_dir = work.out_dir or out_dir or new_run_dir(settings.data_dir / "evals")
+    plan.save_state(results_dir, work, opts)
+    ctl = Controls(opts.concurrency, work.repeat, opts.max_cost, work.done, opts.bar)
+    if opts.callers is not None:
+        ctl.model_process, ctl.callers = opts.callers > 0, opts.callers or None
     run = run_suites(
-        loaded, matrix(prompts, models), settings, concurrency=concurrency, progress=progress
-    )
-    results_dir = write_results(run, out_dir or settings.data_dir / "evals" / new_run_id())
+        work.suites, work.variants, settings, progress=progress, out_dir=results_dir,
+        controls=ctl, prior=work.prior,
+    )  # fmt: skip
+    write_results(run, results_dir)
     comparison = compare(run, old) if old else None
     html_path = write_html(run, report, comparison) if report else None
-    if comparison is not None:
-        code = 1 if comparison["regressed"] else 0
+    stopped = run.summary.get("stopped")
+    plan.mark(results_dir, stopped or "done")
+    if stopped == "interrupted":
+        code = 130
+    elif comparison is not None:
+        code = 1 if comparison["regressed"] or stopped else 0
     else:
-        code = 0 if run.summary["passed"] == run.summary["cases"] else 1
-    return EvalOutcome(run, results_dir, comparison, html_path, code)
+        code = 0 if run.summary["passed"] == run.summary["cases"] and not stopped else 1
+    return EvalOutcome(run, results_dir, comparison, html_path, code, work.ignored)

@@ -8,6 +8,8 @@ Kinds (``type`` in a suite file), with what ``value`` means:
 - ``contains`` / ``not_contains``: a string or a list of strings (all must / none may appear;
   ``ignore_case: true`` to ignore case).
 - ``regex``: a pattern that must match (``negate: true``: must not match).
+- ``equals``: the reply is exactly ``value`` (a mapping or list: the reply is JSON equal to
+  it); ``is_json``: the reply parses as JSON. Both take ``negate: true``.
 - ``language``: ``ko`` or ``en``; the reply's detected language.
 - ``max_length``: characters as the channel's platform counts them (``playbook.count_chars``);
   ``null`` means the channel's own limit (none for email).
@@ -39,6 +41,8 @@ KINDS = (
     "contains",
     "not_contains",
     "regex",
+    "equals",
+    "is_json",
     "language",
     "max_length",
     "links_in_kb",
@@ -190,6 +194,31 @@ def _regex(a: Assertion, out: Output) -> tuple[float, str]:
     return float(ok), reason
 
 
+def _equals(a: Assertion, out: Output) -> tuple[float, str]:
+    import json
+
+    if isinstance(a.value, dict | list):
+        try:
+            same = json.loads(out.text) == a.value
+        except ValueError:
+            same = False
+    else:
+        same = out.text.strip() == str(a.value).strip()
+    ok = same != bool(a.options.get("negate"))
+    return float(ok), "equal" if same else f"differs: {out.text[:40]!r}"
+
+
+def _is_json(a: Assertion, out: Output) -> tuple[float, str]:
+    import json
+
+    try:
+        json.loads(out.text)
+        parsed, reason = True, "valid JSON"
+    except ValueError as exc:
+        parsed, reason = False, f"not JSON ({exc})"
+    return float(parsed != bool(a.options.get("negate"))), reason
+
+
 def _language(a: Assertion, out: Output, ctx: Context) -> tuple[float, str]:
     from assistant.text import detect_language
 
@@ -272,6 +301,8 @@ def _score(a: Assertion, out: Output, ctx: Context) -> tuple[float, str]:
         return _contains(a, out, negate=kind == "not_contains")
     simple: dict[str, Callable[[], tuple[float, str]]] = {
         "regex": lambda: _regex(a, out),
+        "equals": lambda: _equals(a, out),
+        "is_json": lambda: _is_json(a, out),
         "language": lambda: _language(a, out, ctx),
         "max_length": lambda: _max_length(a, out),
         "links_in_kb": lambda: _links(out, ctx),

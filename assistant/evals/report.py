@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 TEMPLATE = "report.html.j2"
 """The page template, shipped inside the package next to this module."""
+PAGE_CASES = 200
+"""Cases shown in full per suite; a report is for a person, every row is in cases.jsonl."""
 _COLORS = ("#2f6fdf", "#e07b00", "#1f9d55", "#b03aa0", "#6b7280", "#c0392b")
 _BAR, _GAP, _HEIGHT, _LEGEND_STEP = 18, 26, 160, 170
 
@@ -45,9 +47,10 @@ def _environment() -> Environment:
 
 def _variants(run: Run) -> list[str]:
     seen: list[str] = []
-    for row in run.rows:
-        if row["variant"] not in seen:
-            seen.append(row["variant"])
+    for blocks in run.summary.get("suites", {}).values():
+        for variant in blocks:
+            if variant not in seen:
+                seen.append(variant)
     return seen
 
 
@@ -107,14 +110,29 @@ def _cell(row: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def _table(run: Run, suite: str) -> dict[str, Any]:
-    """The side-by-side table of one suite: one row per case, one column per variant."""
-    rows = [r for r in run.rows if r["suite"] == suite]
-    variants = [v for v in _variants(run) if any(r["variant"] == v for r in rows)]
-    by_key = {(r["case"], r["variant"]): r for r in rows}
+def _table(run: Run, suite: str, limit: int) -> dict[str, Any]:
+    """The side-by-side table of one suite (one row per case, one column per variant) for its
+    first ``limit`` cases, and up to ``limit`` failed rows of the others; read in one pass
+    over the rows, holding only what is shown."""
+    variants = list(run.summary.get("suites", {}).get(suite, {}))
     firsts: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        firsts.setdefault(r["case"], r)
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    failed: list[dict[str, Any]] = []
+    more_failed = 0
+    seen_total = 0
+    for r in run.rows:
+        if r["suite"] != suite:
+            continue
+        if r["case"] in firsts or len(firsts) < limit:
+            firsts.setdefault(r["case"], r)
+            by_key[(r["case"], r["variant"])] = r
+        elif not r["pass"]:
+            if len(failed) < limit:
+                bad = [a for a in r["assertions"] if not a["pass"]]
+                failed.append({"case": r["case"], "variant": r["variant"], "assertions": bad})
+            else:
+                more_failed += 1
+        seen_total += 1
     cases = [
         {
             "id": case,
@@ -124,11 +142,19 @@ def _table(run: Run, suite: str) -> dict[str, Any]:
         }
         for case, first in firsts.items()
     ]
-    return {"name": suite, "variants": variants, "cases": cases}
+    n_cases = _case_count(run, suite, seen_total, len(variants))
+    return {"name": suite, "variants": variants, "cases": cases, "total": n_cases,
+            "failed": failed, "more_failed": more_failed}  # fmt: skip
 
 
-def html_report(run: Run, comparison: dict[str, Any] | None = None) -> str:
-    """The whole report as one HTML document."""
+def _case_count(run: Run, suite: str, rows: int, variants: int) -> int:
+    """Cases in a suite: its rows over its variants (and repeats)."""
+    repeat = int(run.config.get("repeat") or 1)
+    return rows // max(1, variants * repeat) if rows else 0
+
+
+def html_report(run: Run, comparison: dict[str, Any] | None = None, limit: int = PAGE_CASES) -> str:
+    """The whole report as one HTML document (per suite, the first ``limit`` cases in full)."""
     suites = list(run.summary.get("suites", {}))
     return (
         _environment()
@@ -141,14 +167,16 @@ def html_report(run: Run, comparison: dict[str, Any] | None = None) -> str:
             cases=run.summary.get("cases", 0),
             chart=_chart(run),
             comparison=comparison,
-            tables=[_table(run, s) for s in suites],
+            tables=[_table(run, s, limit) for s in suites],
         )
     )
 
 
-def write_html(run: Run, path: Path, comparison: dict[str, Any] | None = None) -> Path:
+def write_html(
+    run: Run, path: Path, comparison: dict[str, Any] | None = None, limit: int = PAGE_CASES
+) -> Path:
     """Write the HTML report to ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html_report(run, comparison), encoding="utf-8")
+    path.write_text(html_report(run, comparison, limit), encoding="utf-8")
     return path

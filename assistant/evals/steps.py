@@ -93,3 +93,24 @@ def run_judge(case: Case, settings: Settings) -> Output:
         return out
     out.rules = [f.rule for f in found]
     return out
+
+
+def run_check(case: Case) -> Output:
+    """The playbook checker on the case's ``text`` (target ``check``)."""
+    from assistant.models import Customer
+    from assistant.playbook import check
+
+    text = str(case.data.get("text", ""))
+    urls = case.data.get("known_urls")
+    customer = case.data.get("customer")
+    result = check(
+        text,
+        channel=case.channel,
+        lang=case.lang,
+        customer_message=case.message or None,
+        customer=Customer.model_validate(customer) if customer else None,
+        known_urls=set(urls) if urls is not None else None,
+        situations=list(case.data.get("situations", [])),
+        system_prompt=case.data.get("system_prompt"),
+    )
+    return Output(text=text, channel=case.channel, rules=[f.rule for f in result.findings])

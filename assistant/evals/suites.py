@@ -9,6 +9,7 @@ file (``source: ../retrieval.jsonl``) instead of listing ``cases``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ class Case:
     asserts: list[Assertion] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     threshold: float | None = None
+    tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -77,7 +79,8 @@ class Run:
     """A finished run: its configuration, one row per case × variant, and the summary."""
 
     config: dict[str, Any]
-    rows: list[dict[str, Any]]
+    rows: Sequence[dict[str, Any]]
+    """A list, or a :class:`~assistant.evals.results.RowFile` read from disk as iterated."""
     summary: dict[str, Any]
     stats: Stats = field(default_factory=Stats)
 
@@ -164,7 +167,7 @@ def _case(raw: Any, defaults: dict[str, Any], where: str) -> Case:
         Assertion.parse(a, where)
         for a in list(raw.get("assert") or []) + list(defaults.get("assert") or [])
     ]
-    known = {"id", "message", "query", "channel", "lang", "style", "assert"}
+    known = {"id", "message", "query", "channel", "lang", "style", "assert", "tags"}
     customer = merged.get("customer")
     if not isinstance(customer, dict):  # a profile (checker cases) stays in ``data``
         known.add("customer")
@@ -178,7 +181,14 @@ def _case(raw: Any, defaults: dict[str, Any], where: str) -> Case:
         asserts=asserts,
         data={k: v for k, v in merged.items() if k not in known},
         threshold=merged.get("threshold"),
+        tags=[str(t) for t in _as_tags(merged.get("tags"))],
     )
+
+
+def _as_tags(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list | tuple) else [value]
 
 
 def _wrap_source(path: Path, header: dict[str, Any]) -> list[dict[str, Any]]:

@@ -292,6 +292,16 @@ class KnowledgeBase:
         chunk_scores = self._fused(index, query)
         return self._per_document(index, chunk_scores, k, preferred)
 
+    def coverage(self, query: str) -> float:
+        """How well the help center answers ``query``: the fused score of its best chunk,
+        before :meth:`search` rescales the hits to the best one (0 with nothing ingested).
+        Knowledge gaps compare it with a threshold."""
+        query = (query or "").strip()
+        index = self._load() if query and self.count() else None
+        if index is None or not index.ids:
+            return 0.0
+        return round(max(self._fused(index, query).values(), default=0.0), 4)
+
     def _vector_ranking(self, index: _Index, query: str) -> list[tuple[int, float]]:
         vector = self.embedder.query(query)
         got = self._open(create=False).query(

@@ -113,6 +113,21 @@ class Embedder:
                 self._cache.popitem(last=False)
         return vector
 
+    def prime(self, texts: list[str]) -> None:
+        """Embed many search queries in one batch into the query cache (a run that will search
+        for each of them; one batch costs far less than one call each)."""
+        with self._cache_lock:
+            todo = [t for t in dict.fromkeys(texts) if t and t not in self._cache]
+        todo = todo[: self._cache_size]
+        if not todo:
+            return
+        vectors = self._embed(todo, is_query=True)
+        with self._cache_lock:
+            for text, vector in zip(todo, vectors, strict=True):
+                self._cache[text] = vector
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+
     def _embed(self, texts: list[str], *, is_query: bool) -> np.ndarray:
         import numpy as np
 

@@ -44,6 +44,7 @@ messages and parameters, so rerunning an eval costs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -265,20 +266,34 @@ def mock_judgement(messages: list[dict[str, str]]) -> str:
 
 
 class ResponseCache:
-    """Model answers in SQLite, keyed by model + rendered messages + parameters."""
+    """Model answers in SQLite, keyed by model + rendered messages + parameters.
+
+    One connection, kept open and shared under a lock, in WAL mode with ``synchronous=NORMAL``
+    (an answer costs a write, not an fsync: a crash loses at most the last answers, which are
+    asked again). Several processes may share the file."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        with self._connect() as db:
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+        with self._lock, self._db as db:
+            with contextlib.suppress(sqlite3.OperationalError):  # locked: stays as it is
+                db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
             db.execute(
                 "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT NOT NULL,"
                 " text TEXT NOT NULL, usage TEXT NOT NULL, created TEXT DEFAULT CURRENT_TIMESTAMP)"
             )
 
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30)
+    def close(self) -> None:
+        """Close the connection (it is also closed when the cache is collected)."""
+        with self._lock:
+            self._db.close()
+
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._db.close()
 
     @staticmethod
     def key(model: str, messages: list[dict[str, str]], params: dict[str, Any]) -> str:
@@ -288,13 +303,15 @@ class ResponseCache:
 
     def get(self, key: str) -> tuple[str, dict[str, Any]] | None:
         """The cached ``(text, usage)`` for ``key``, or None."""
-        with self._lock, self._connect() as db:
-            row = db.execute("SELECT text, usage FROM responses WHERE key = ?", (key,)).fetchone()
+        with self._lock:
+            row = self._db.execute(
+                "SELECT text, usage FROM responses WHERE key = ?", (key,)
+            ).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
     def put(self, key: str, model: str, text: str, usage: dict[str, Any]) -> None:
         """Store an answer (replacing any earlier one for the same key)."""
-        with self._lock, self._connect() as db:
+        with self._lock, self._db as db:
             db.execute(
                 "INSERT OR REPLACE INTO responses (key, model, text, usage) VALUES (?, ?, ?, ?)",
                 (key, model, text, json.dumps(usage)),

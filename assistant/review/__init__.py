@@ -67,6 +67,17 @@ class OutboxItem(BaseModel):
     created_at: datetime
     sent_at: datetime | None = None
     reviewer: str = ""
+    destination: dict[str, Any] | None = None
+    """Where a channel adapter sends it (None: by hand, copy or export)."""
+    external_id: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+
+    @property
+    def sends_itself(self) -> bool:
+        """True when a channel adapter delivers this reply (a helpdesk, the mailbox)."""
+        return bool(self.destination)
 
 
 # -- checking ---------------------------------------------------------------------------------
@@ -284,6 +295,14 @@ def _record_decision(
 
 
 def _queue(store: Store, conn: Connection, draft: dict[str, Any], decision: Decision) -> None:
+    """Queue the approved text; a conversation that came through a channel adapter gives the
+    outbox row its destination (copied now, so the reply goes where the customer wrote from)."""
+    destination = None
+    if draft.get("conversation_id"):
+        cv = tables.conversations
+        destination = conn.execute(
+            select(cv.c.reply_to).where(cv.c.id == draft["conversation_id"])
+        ).scalar()
     conn.execute(
         insert(tables.outbox).values(
             draft_id=draft["id"],
@@ -293,6 +312,8 @@ def _queue(store: Store, conn: Connection, draft: dict[str, Any], decision: Deci
             text=decision.final_text or "",
             status="queued",
             created_at=decision.created_at,
+            destination=destination,
+            attempts=0,
         )
     )
 
@@ -373,27 +394,58 @@ def outbox(store: Store, *, status: str | None = None, limit: int = 500) -> list
 
 
 def mark_sent(store: Store, decision_id: int, *, actor: str = "") -> OutboxItem:
-    """Mark the outbox entry of a decision sent; the reply joins the customer's conversation."""
+    """Mark the outbox entry of a decision sent by hand (copied or exported); the reply joins
+    the customer's conversation."""
+    o = tables.outbox
+    with store.engine.connect() as conn:
+        row = conn.execute(select(o.c.id).where(o.c.decision_id == decision_id)).first()
+    if row is None:
+        raise InputError(f"no outbox entry for decision {decision_id}", where="decision")
+    record_sent(store, row.id, actor=actor)
+    return next(i for i in outbox(store) if i.decision_id == decision_id)
+
+
+def record_sent(
+    store: Store,
+    outbox_id: int,
+    *,
+    actor: str = "",
+    external_id: str | None = None,
+    allowed: tuple[str, ...] = ("queued", "retry", "failed", "uncertain"),
+) -> None:
+    """Record that the reply of one outbox entry reached the customer (by hand, or through a
+    channel adapter whose message id is ``external_id``): the entry and its draft become
+    ``sent``, a ``reply.sent`` event is written and the reply joins the conversation. Only from
+    a status in ``allowed`` (a second recording is a ConflictError). One transaction."""
     o, d = tables.outbox, tables.drafts
     now = store.now()
     with store.transaction() as conn:
-        row = conn.execute(select(o).where(o.c.decision_id == decision_id)).first()
+        row = conn.execute(select(o).where(o.c.id == outbox_id)).first()
         if row is None:
-            raise InputError(f"no outbox entry for decision {decision_id}", where="decision")
+            raise InputError(f"no outbox entry {outbox_id}", where="outbox")
         if row.status == "sent":
-            raise ConflictError(f"decision {decision_id} was already sent", draft_id=row.draft_id)
-        conn.execute(update(o).where(o.c.id == row.id).values(status="sent", sent_at=now))
+            raise ConflictError(
+                f"decision {row.decision_id} was already sent", draft_id=row.draft_id
+            )
+        if row.status not in allowed:
+            raise ConflictError(f"outbox entry {outbox_id} is {row.status}", draft_id=row.draft_id)
+        conn.execute(
+            update(o)
+            .where(o.c.id == row.id)
+            .values(status="sent", sent_at=now, external_id=external_id, error=None)
+        )
         conn.execute(
             update(d)
             .where(d.c.id == row.draft_id)
             .values(status="sent", version=d.c.version + 1, updated_at=now)
         )
-        payload = {"decision_id": decision_id, "outbox_id": row.id}
+        payload: dict[str, Any] = {"decision_id": row.decision_id, "outbox_id": row.id}
+        if row.destination:
+            payload.update(to=row.destination.get("source"), external_id=external_id)
         store.record_event(
             Event.REPLY_SENT, draft_id=row.draft_id, actor=actor, payload=payload, conn=conn
         )
     _record_reply(store, row.draft_id, row.text, now)
-    return next(i for i in outbox(store) if i.decision_id == decision_id)
 
 
 def _record_reply(store: Store, draft_id: int, text: str, at: datetime) -> None:

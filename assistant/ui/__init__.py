@@ -38,6 +38,16 @@ STATE_DEFAULTS: dict[str, Any] = {
     "new_customer": "",  # widget: customer of a pasted message ("" anonymous)
     "new_channel": "email",  # widget
     "new_text": "",  # widget
+    "macro_choice": None,  # widget: the macro the editor would insert
+    "macro_edit": "",  # widget (Macros page): the macro being edited ("" a new one)
+    "macro_name": "",  # widget
+    "macro_lang": "ko",  # widget
+    "macro_title": "",  # widget
+    "macro_body": "",  # widget
+    "macro_refused": None,  # findings of the last refused save, shown once
+    "history_focus": None,  # the message a summary point links to (its id), opened in the timeline
+    "csat_kind": "csat",  # widget (Analytics): which survey's answers are charted
+    "gaps": None,  # Missing articles: the gaps found (list of dicts), until "look again"
 }
 
 

@@ -7,6 +7,8 @@ back to Korean and an unknown key is a ``KeyError`` (a test checks every key has
 
 from __future__ import annotations
 
+from assistant.ui.i18n_tools import TOOL_STRINGS
+
 LANGS = ("ko", "en")
 DEFAULT_LANG = "ko"
 
@@ -174,6 +176,25 @@ STRINGS: dict[str, tuple[str, str]] = {
     "mark_sent": ("보냄으로 표시", "Mark sent"),
     "status_queued": ("대기", "queued"),
     "status_sent": ("보냄", "sent"),
+    "status_sending": ("보내는 중", "sending"),
+    "status_retry": ("다시 보낼 예정", "will retry"),
+    "status_unconfirmed": ("확인 후 다시 보낼 예정", "will check, then retry"),
+    "status_failed": ("보내지 못함", "failed"),
+    "status_uncertain": ("전달 여부 확인 필요", "check whether it arrived"),
+    "retry_send": ("다시 보내기", "Retry sending"),
+    "sent_via": ("{to}(으)로 보냄", "sent to {to}"),
+    "send_to": ("{to}(으)로 보냅니다", "goes to {to}"),
+    "mail_to": ("받는 사람: {to} · 제목: {subject}", "To: {to} · Subject: {subject}"),
+    "send_error": ("발송 오류: {error}", "Sending failed: {error}"),
+    "sent_now": ("{to}에 고객 답장으로 보냈습니다.", "Sent to the customer through {to}."),
+    "send_queued": (
+        "{to}로 보낼 답장은 reply-assistant serve가 보냅니다.",
+        "reply-assistant serve sends this reply through {to}.",
+    ),
+    "send_failed_now": (
+        "승인했지만 {to} 발송에 실패했습니다: {error} 보낼 편지함에서 다시 보낼 수 있습니다.",
+        "Approved, but sending through {to} failed: {error} Retry it from the Outbox.",
+    ),
     "export_csv": ("CSV로 내보내기", "Export CSV"),
     "export_jsonl": ("JSONL로 내보내기", "Export JSONL"),
     "approved_by": ("승인: {who}", "approved by {who}"),
@@ -191,6 +212,12 @@ STRINGS: dict[str, tuple[str, str]] = {
     "event_draft_rejected": ("반려", "rejected"),
     "event_draft_stale": ("지난 초안이 됨", "became stale"),
     "event_reply_sent": ("발송", "sent"),
+    "event_reply_send_failed": ("발송 실패", "sending failed"),
+    "event_reply_send_uncertain": ("전달 여부 불명", "delivery unknown"),
+    "event_reply_retry": ("다시 보내기 요청", "retry requested"),
+    "event_draft_note_posted": ("헬프데스크에 메모로 게시", "posted as a helpdesk note"),
+    "event_user_token_revoked": ("API 토큰 폐기", "API token revoked"),
+    "event_inbound_skipped": ("자동 메일 등 건너뜀", "skipped"),
     "analytics_title": ("검토 통계", "Review analytics"),
     "analytics_empty": ("아직 검토한 초안이 없습니다.", "No reviewed drafts yet."),
     "as_is": ("그대로 승인", "Approved as is"),
@@ -266,6 +293,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     ),
     "bulk_queue_worker": ("작업자 {worker}: {n}건", "Worker {worker}: {n}"),
 }
+STRINGS.update(TOOL_STRINGS)
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:

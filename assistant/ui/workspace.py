@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assistant.models import CheckResult, CustomerContext, Draft
 from assistant.pipeline import Deps, DraftRequest
 from assistant.review import Checker
+
+if TYPE_CHECKING:
+    from assistant.channels.delivery import SendResult
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$=^])")
 _JOINER = "\u2060"
@@ -66,14 +69,6 @@ def reply_channel(conversation_channel: str) -> str:
     return conversation_channel if conversation_channel in CHANNELS else "chat"
 
 
-def customer_wrote(deps: Deps, customer_id: str, conversation_id: str, text: str) -> list[int]:
-    """Record a new customer message in a conversation; drafts made before it become stale."""
-    from assistant import history, review
-
-    history.record_message(deps.store, customer_id, conversation_id, "customer", text, "chat")
-    return review.mark_stale_for_conversation(deps.store, conversation_id)
-
-
 def draft_for(
     deps: Deps,
     *,
@@ -115,6 +110,40 @@ def checker(deps: Deps, ui_lang: str = "ko") -> Checker:
 def recheck(deps: Deps, draft: dict[str, Any], text: str, ui_lang: str) -> CheckResult:
     """Playbook findings on the agent's current text for this draft, in the UI language."""
     return checker(deps, ui_lang)(text, draft)
+
+
+def send_after_approval(deps: Deps, decision_id: int) -> SendResult | None:
+    """Send an approved reply through its channel now (a helpdesk, the mailbox); None for a
+    reply that is copied or exported by hand. A failure keeps the reply approved."""
+    from assistant.channels.delivery import send_now
+
+    return send_now(deps.store, deps.settings, decision_id)
+
+
+def mail_header(deps: Deps, conversation_id: str | None) -> dict[str, str] | None:
+    """For a conversation that came in by mail: who the reply goes to and its subject
+    (``{"to", "subject"}``); None for other conversations."""
+    from sqlalchemy import select
+
+    from assistant import store as tables
+
+    if not conversation_id:
+        return None
+    cv = tables.conversations
+    with deps.store.engine.connect() as conn:
+        reply_to = conn.execute(select(cv.c.reply_to).where(cv.c.id == conversation_id)).scalar()
+    return destination_header(reply_to)
+
+
+def destination_header(destination: dict[str, Any] | None) -> dict[str, str] | None:
+    """``{"to", "subject"}`` of a mail reply's destination, None for other channels."""
+    from assistant.channels.mail import SOURCE, reply_subject
+
+    if not destination or destination.get("source") != SOURCE:
+        return None
+    name, address = str(destination.get("name") or "").strip(), str(destination.get("to") or "")
+    to = f"{name} <{address}>" if name else address
+    return {"to": to, "subject": reply_subject(str(destination.get("subject") or ""))}
 
 
 def set_channel(deps: Deps, draft_id: int, version: int, channel: str) -> int:
