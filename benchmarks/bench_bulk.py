@@ -133,7 +133,7 @@ def main() -> None:
             models_load_s = round(time.perf_counter() - load_started, 2)
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             cpu_before, children_before = time.process_time(), _children_cpu()
-            opts = BulkOptions(concurrency=args.concurrency, 
+            opts = BulkOptions(concurrency=args.concurrency,
                                llm_extra={"api_key": "bench-key"}, workers=args.workers)  # fmt: skip
             result = run_bulk(deps, posts, out, opts)
             cpu_s = time.process_time() - cpu_before
@@ -159,6 +159,8 @@ def main() -> None:
         "models_load_s": models_load_s, "cold": args.cold,
         "prepare_s": run["prepare_s"], "draft_s": run["draft_s"], "total_s": run["elapsed_s"],
         "draft_efficiency": round(ideal / run["draft_s"], 3),
+        "draft_cpu_ms_per_call": round(run["draft_cpu_s"] * 1000 / max(1, calls), 2)
+        if run["workers"] == 1 else None,
         "end_to_end_efficiency": round(ideal / run["elapsed_s"], 3),
         "posts_per_s": round(args.posts / run["draft_s"], 1),
         "call_latency_ms": {"p50": _pct(latencies, 0.5), "p95": _pct(latencies, 0.95),

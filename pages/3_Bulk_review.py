@@ -44,7 +44,32 @@ def upload_box(has_runs: bool) -> None:
             st.rerun()
 
 
+def draw_progress(progress: dict[str, Any]) -> None:
+    st.subheader(tr("bulk_queue"))
+    finished = progress["done"] + progress["failed"]
+    st.progress(finished / max(1, progress["total"]))
+    st.caption(tr("bulk_queue_counts", **progress))
+    for worker, n in progress["by_worker"].items():
+        st.caption(tr("bulk_queue_worker", worker=worker, n=n))
+
+
+@st.fragment(run_every=2)
+def live_progress(run_id: int) -> None:
+    """While ``bulk worker`` processes drain the run: its progress, redrawn every 2 s; the
+    whole page once the last post is in."""
+    progress = br.queue_progress(get_deps().store, run_id)
+    if progress is None or not (progress["waiting"] or progress["in_flight"]):
+        st.rerun()
+    else:
+        draw_progress(progress)
+
+
 def show_summary(run_id: int) -> None:
+    progress = br.queue_progress(get_deps().store, run_id)
+    if progress is not None and (progress["waiting"] or progress["in_flight"]):
+        live_progress(run_id)
+    elif progress is not None:
+        draw_progress(progress)
     summary = br.summary_of(get_deps().store, run_id)
     cols = st.columns(4)
     for col, (name, count) in zip(cols, summary["by_status"].items(), strict=False):

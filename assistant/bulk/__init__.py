@@ -127,7 +127,7 @@ async def arun_bulk(
         )
     finally:
         writer.close()
-    drafted_at = time.perf_counter()
+    drafted_at, drafted_cpu = time.perf_counter(), time.process_time()
     summary = summarize(runs.records(deps.store, run_id), issues=[i.as_dict() for i in read.issues])
     summary.update(input=str(path), out=str(out), model=deps.settings.model)
     elapsed = time.perf_counter() - started
@@ -138,6 +138,7 @@ async def arun_bulk(
         "elapsed_s": round(elapsed, 2),
         "prepare_s": round(timing["prepared"] - started, 2),
         "draft_s": round(drafted_at - timing["prepared"], 2),
+        "draft_cpu_s": round(drafted_cpu - timing["prepared_cpu"], 2),
         "workers": timing["workers"],
         "worker_errors": timing["worker_errors"],
     }
@@ -155,12 +156,15 @@ async def _prepare_and_draft(
 ) -> dict[str, Any]:
     """Triage and cluster every post, then draft ``todo`` (here, or in worker processes)."""
     loop = asyncio.get_running_loop()
+    timing: dict[str, Any] = {"workers": 1, "worker_errors": []}
+    if not todo:  # all stored already (a resumed or a queued run): nothing to triage or draft
+        timing["prepared"], timing["prepared_cpu"] = time.perf_counter(), time.process_time()
+        return timing
     pool = _start_pool(deps, options, todo)  # workers warm up while this process prepares
-    timing: dict[str, Any] = {}
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="bulk-cpu") as cpu:
             prepared, vectors = await loop.run_in_executor(cpu, prepare, deps, posts)
-            timing["prepared"] = time.perf_counter()
+            timing["prepared"], timing["prepared_cpu"] = time.perf_counter(), time.process_time()
             drafter = (
                 None if pool else await loop.run_in_executor(cpu, _local_drafter, deps, options)
             )
@@ -208,7 +212,7 @@ def _sync(deps: Deps, run_id: int, out: Path, writer: OutputWriter) -> dict[str,
         if key not in stored:
             runs.save_post(deps, run_id, rec, _imported_draft(rec))
     for key, rec in stored.items():
-        if key not in in_out:
+        if key not in in_out and rec.get("status") != "queued":  # queued: a worker's to draft
             writer.write({k: v for k, v in rec.items() if k not in runs.REVIEW_FIELDS})
     return runs.statuses(deps.store, run_id)
 

@@ -88,6 +88,8 @@ class Drafter:
         from assistant.llm.drafters import model_for
 
         self.model: DraftModel = model_for(self.settings, **options.llm_extra)
+        self.prompt_ref: str | None = None
+        """The prompt template ``name@version``, resolved once (not looked up per post)."""
 
     def warm(self) -> None:
         """Open the knowledge base and load what the first post would load (before the clock)."""
@@ -97,6 +99,11 @@ class Drafter:
         elif getattr(kb.embedder, "backend", "") == "embedded:use":
             self.kb = copy.copy(kb)
             self.kb.embedder = _PrefetchedEmbedder(kb.embedder, self.vectors)
+        if self.model.renders_prompt:
+            from assistant import prompts
+            from assistant.pipeline import DRAFT_TEMPLATE
+
+            self.prompt_ref = "@".join(prompts.parse_ref(DRAFT_TEMPLATE))
         if not self.deps.settings.is_offline:
             from assistant import llm
 
@@ -123,7 +130,9 @@ class Drafter:
     async def _draft(self, job: Job) -> dict[str, Any]:
         from assistant.pipeline import DraftRequest, agenerate_and_check, ground, new_trace
 
-        req = DraftRequest(message=job.text, channel=job.platform, author="bulk")
+        req = DraftRequest(
+            message=job.text, channel=job.platform, author="bulk", prompt_version=self.prompt_ref
+        )
         deps = dataclasses.replace(self.deps, kb=self.kb)
         g = ground(deps, req, job.triage)
         draft = await agenerate_and_check(

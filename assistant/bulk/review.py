@@ -260,3 +260,10 @@ def summary_of(store: Store, run_id: int) -> dict[str, Any]:
     from assistant.bulk import summarize
 
     return summarize(runs.records(store, run_id), issues=runs.issues(store, run_id))
+
+
+def queue_progress(store: Store, run_id: int) -> dict[str, Any] | None:
+    """Progress of a run drained by ``bulk worker`` processes (None for a run made here)."""
+    from assistant.bulk import queue
+
+    return queue.progress(store, run_id)

@@ -79,32 +79,85 @@ def statuses(store: Store, run_id: int) -> dict[str, str]:
         return {str(k): str(s) for k, s in rows}
 
 
-def save_post(deps: Deps, run_id: int, record: dict[str, Any], draft: Draft | None) -> int | None:
-    """Store one finished post (replacing an earlier try of it); a drafted post's reply is
-    recorded as a draft first. Returns the draft's id, if any."""
-    draft_id = _record_draft(deps, record, draft) if draft is not None else None
-    record = {**record, "draft_id": draft_id}
+def save_post(
+    deps: Deps,
+    run_id: int,
+    record: dict[str, Any],
+    draft: Draft | None,
+    *,
+    claim: str | None = None,
+) -> int | None:
+    """Store one finished post and, for a drafted one, its reply as a draft, in one transaction
+    (the draft row, its ``draft.created`` event and the post's row commit together or not at
+    all). Without ``claim`` an earlier try of the post is replaced. With ``claim`` (a status such
+    as ``queued``) the post's row is updated only while it still has that status: when another
+    worker stored the post first, nothing is written and :class:`AlreadyStored` is raised.
+    Returns the draft's id, if any."""
     p = tables.bulk_posts
-    values = dict(
-        line=record.get("line"),
-        status=str(record.get("status")),
-        draft_id=draft_id,
-        record=record,
-        edited_text=None,
-        updated_at=deps.store.now(),
-    )
+    key = str(record["key"])
     with deps.store.transaction() as conn:
-        conn.execute(delete(p).where(p.c.run_id == run_id, p.c.key == str(record["key"])))
-        conn.execute(insert(p).values(run_id=run_id, key=str(record["key"]), **values))
+        draft_id = _insert_draft(deps, conn, record, draft) if draft is not None else None
+        record = {**record, "draft_id": draft_id}
+        values = dict(
+            line=record.get("line"),
+            status=str(record.get("status")),
+            draft_id=draft_id,
+            record=record,
+            edited_text=None,
+            updated_at=deps.store.now(),
+        )
+        if claim is None:
+            conn.execute(delete(p).where(p.c.run_id == run_id, p.c.key == key))
+            conn.execute(insert(p).values(run_id=run_id, key=key, **values))
+        else:
+            mine = p.c.run_id == run_id, p.c.key == key, p.c.status == claim
+            if conn.execute(update(p).where(*mine).values(**values)).rowcount != 1:
+                raise AlreadyStored(key)  # rolls the draft back with it
     return draft_id
 
 
-def _record_draft(deps: Deps, record: dict[str, Any], draft: Draft) -> int:
-    from assistant.pipeline import DraftRequest, record_draft
+class AlreadyStored(Exception):
+    """The post was stored by someone else first (see :func:`save_post`'s ``claim``)."""
 
-    req = DraftRequest(message=str(record.get("text") or ""), channel=draft.channel, via="bulk")
+
+def _insert_draft(deps: Deps, conn: Connection, record: dict[str, Any], draft: Draft) -> int:
+    """Insert a bulk post's reply as a ``ready`` draft (and its audit event) inside ``conn``."""
+    from assistant.events import Event
+
     draft.trace["bulk"] = {"post": record.get("key"), "id": record.get("id")}
-    return record_draft(deps, req, draft)
+    usage = draft.trace.get("usage", {})
+    now = deps.store.now()
+    values = dict(
+        status="ready",
+        channel=draft.channel,
+        message=str(record.get("text") or ""),
+        language=draft.language,
+        situations=draft.situations,
+        sentiment=draft.sentiment,
+        urgency=draft.urgency,
+        model=draft.model or deps.settings.model,
+        sources=[s.model_dump() for s in draft.sources],
+        output=draft.draft,
+        findings=[f.model_dump() for f in draft.findings],
+        prompt_version=draft.prompt_version,
+        rendered_messages=draft.trace.get("messages", []),
+        latency_ms=usage.get("latency_ms"),
+        prompt_tokens=usage.get("prompt_tokens"),
+        completion_tokens=usage.get("completion_tokens"),
+        cost_usd=usage.get("cost_usd"),
+        attempts=draft.attempts,
+        trace=draft.trace,
+        created_at=now,
+        updated_at=now,
+        version=1,
+    )
+    draft_id = tables.inserted_id(conn.execute(insert(tables.drafts).values(**values)))
+    draft.id = draft_id
+    payload = {"via": "bulk", "model": deps.settings.model}
+    deps.store.record_event(
+        Event.DRAFT_CREATED, draft_id=draft_id, actor="bulk", payload=payload, conn=conn
+    )
+    return draft_id
 
 
 def records(store: Store, run_id: int) -> list[dict[str, Any]]:

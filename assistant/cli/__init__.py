@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.bulk import bulk_app
 from assistant.cli.gaps import gaps
 from assistant.cli.macros import macros_app, recheck_after_ingest
 from assistant.cli.mail import mail_app
@@ -49,6 +50,7 @@ app.add_typer(macros_app, name="macros")
 app.command("gaps")(gaps)
 app.add_typer(surveys_app, name="surveys")
 app.command("serve")(serve)
+app.add_typer(bulk_app, name="bulk")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(mail_app, name="mail")
 
@@ -545,7 +547,7 @@ def _print_remote_draft(answer: dict[str, Any]) -> None:
     _print_findings([Finding.model_validate(f) for f in answer["findings"]])
 
 
-@app.command()
+@bulk_app.command("run")
 def bulk(
     file: Annotated[Path, typer.Argument(help="Social posts: CSV or JSONL (id, platform, text…).")],
     out: Annotated[Path, typer.Option("--out", help="Output JSONL; rerunning resumes it.")],

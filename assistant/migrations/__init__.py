@@ -89,8 +89,11 @@ def current(conn: Connection) -> str | None:
 def include_object(
     obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Autogenerate and compare_metadata skip release 0.1's own migrations table."""
-    return not (type_ == "table" and reflected and name == RELEASE_0_1_TABLE and compare_to is None)
+    """Autogenerate and compare_metadata skip release 0.1's own migrations table and the task
+    queue's tables (``procrastinate_*``: procrastinate applies its own schema)."""
+    if type_ == "table" and reflected and compare_to is None:
+        return not (name == RELEASE_0_1_TABLE or (name or "").startswith("procrastinate_"))
+    return True
 
 
 def record_applied(

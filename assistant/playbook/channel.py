@@ -38,7 +38,13 @@ def channel_limit(channel: str) -> int | None:
     return LIMITS.get(channel)
 
 
+_HEAVY = re.compile("[^" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in _LIGHT_RANGES) + "]")
+_JOINERS = re.compile("[\u200d\ufe0f\U0001f3fb-\U0001f3ff]")
+
+
 def _x_weight(segment: str) -> int:
+    if not _JOINERS.search(segment):  # no emoji sequence: every character weighs 1 or 2
+        return len(segment) + len(_HEAVY.findall(segment))
     total = 0
     skip_next = False
     for ch in segment:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from assistant.config import PUBLIC_CHANNELS
 from assistant.models import Customer, Severity
@@ -144,7 +145,7 @@ class Rx:
         self.pattern = "|".join(f"(?:{p})" for p in parts)
 
     def _for(self, text: str) -> re.Pattern[str] | None:
-        key = (bool(_HANGUL.search(text)), bool(_LATIN.search(text)))
+        key = _scripts(text)
         if key not in self._compiled:
             wanted = {"neutral"} | ({"ko"} if key[0] else set()) | ({"en"} if key[1] else set())
             chosen = [p for p, k in zip(self.parts, self.kinds, strict=True) if k in wanted]
@@ -160,6 +161,13 @@ class Rx:
         """Every match in ``text``."""
         pattern = self._for(text)
         return pattern.finditer(text) if pattern else iter(())
+
+
+@lru_cache(maxsize=512)
+def _scripts(text: str) -> tuple[bool, bool]:
+    """(has Hangul, has Latin letters): asked by every rule's pattern of the same sentence,
+    so it is worked out once per sentence."""
+    return bool(_HANGUL.search(text)), bool(_LATIN.search(text))
 
 
 def _joined(parts: list[str]) -> str:

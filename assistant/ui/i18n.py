@@ -286,6 +286,12 @@ STRINGS: dict[str, tuple[str, str]] = {
         "Pending {pending} · approved {approved} · rejected {rejected}",
     ),
     "bulk_export": ("승인된 답장 내보내기", "Export approved replies"),
+    "bulk_queue": ("작업자 진행 상황", "Workers' progress"),
+    "bulk_queue_counts": (
+        "대기 {waiting} · 작성 중 {in_flight} · 완료 {done} · 실패 {failed} (전체 {total}건)",
+        "Waiting {waiting} · in flight {in_flight} · done {done} · failed {failed} (of {total})",
+    ),
+    "bulk_queue_worker": ("작업자 {worker}: {n}건", "Worker {worker}: {n}"),
 }
 STRINGS.update(TOOL_STRINGS)
 
