@@ -47,7 +47,7 @@ def _env(data: Path, **extra: str) -> dict[str, str]:
 
 
 def prepare(data: Path, chunks: int) -> int:
-    """``init`` plus the synthetic corpus; the chunk count in the index."""
+    """``init`` plus the synthetic corpus; the number of documents in the index."""
     subprocess.run([PY, "-m", "assistant", "init", "--json"], env=_env(data), check=True,
                    capture_output=True)  # fmt: skip
     corpus = data.parent / "corpus"
@@ -153,7 +153,7 @@ def main() -> None:
         search_cmd = [PY, "-m", "assistant", "search", "--json", messages[0]]
         result = {
             "benchmark": "api",
-            "chunks": chunks,
+            "documents": chunks,
             "requests": len(lat),
             "drafter": "offline",
             "post_drafts_ms": {
