@@ -390,7 +390,7 @@ def actor_for_token(store: Store, token: str) -> Actor | None:
     if row is None or row.revoked or row.disabled:
         return None
     now = store.now()
-    used = tables.UTCDateTime().process_result_value(row.last_used_at, store.engine.dialect)
+    used = row.last_used_at
     if used is None or (now - used).total_seconds() >= TOKEN_USE_RESOLUTION_S:
         with store.transaction() as conn:
             conn.execute(update(t).where(t.c.id == row.token_id).values(last_used_at=now))

@@ -17,6 +17,7 @@ adapter is one more module of the same shape (README: "Another helpdesk").
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -246,8 +247,6 @@ def _customer_for(store: Store, conn: Connection, msg: Inbound, language: str) -
 
 
 def _new_customer_id(msg: Inbound) -> str:
-    import uuid
-
     base = msg.contact.external_id or uuid.uuid4().hex[:12]
     return f"{msg.source[:8]}_{base}"[:100]
 
@@ -259,8 +258,6 @@ def _conversation_for(conn: Connection, msg: Inbound) -> str:
         found = lookup(conn, msg.source, "conversation", ref)
         if found is not None:
             return found
-    import uuid
-
     return f"{msg.source[:8]}_{uuid.uuid4().hex[:12]}"
 
 

@@ -54,8 +54,10 @@ class SendResult:
     """The channel (its adapter's ``source``)."""
 
 
-def due(store: Store, sources: set[str], *, lease_s: float, limit: int = 50) -> list[int]:
-    """Outbox entries a channel adapter should send now, oldest first."""
+def due(
+    store: Store, sources: set[str], *, lease_s: float, limit: int = 50
+) -> list[tuple[int, str]]:
+    """Outbox entries a channel adapter should send now, oldest first: (id, channel source)."""
     o, now = tables.outbox, store.now()
     stale = now - timedelta(seconds=lease_s)
     with store.engine.connect() as conn:
@@ -73,18 +75,16 @@ def due(store: Store, sources: set[str], *, lease_s: float, limit: int = 50) -> 
             .order_by(o.c.id)
             .limit(limit)
         ).all()
-    return [r.id for r in rows if (r.destination or {}).get("source") in sources]
+    found = [(r.id, str((r.destination or {}).get("source", ""))) for r in rows]
+    return [(outbox_id, source) for outbox_id, source in found if source in sources]
 
 
 def send_due(store: Store, adapters: dict[str, Adapter], *, lease_s: float) -> list[SendResult]:
     """Send every due entry whose channel is configured; what happened to each."""
-    results = []
-    for outbox_id in due(store, set(adapters), lease_s=lease_s):
-        row = _row(store, outbox_id)
-        adapter = adapters.get((row["destination"] or {}).get("source", ""))
-        if adapter is not None:
-            results.append(send_one(store, outbox_id, adapter, lease_s=lease_s))
-    return results
+    return [
+        send_one(store, outbox_id, adapters[source], lease_s=lease_s)
+        for outbox_id, source in due(store, set(adapters), lease_s=lease_s)
+    ]
 
 
 def send_one(store: Store, outbox_id: int, adapter: Adapter, *, lease_s: float) -> SendResult:

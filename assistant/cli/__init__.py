@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from assistant.cli.bulk import bulk_app
+from assistant.cli.data import require_data
 from assistant.cli.gaps import gaps
 from assistant.cli.macros import macros_app, recheck_after_ingest
 from assistant.cli.mail import mail_app
@@ -80,20 +81,11 @@ def _settings(data_dir: Path | None, **overrides: Any) -> Settings:
     return load_settings(data_dir=data_dir, **overrides)
 
 
-def _require_data(settings: Settings) -> None:
-    from assistant.errors import InputError
-
-    if not settings.data_dir.is_dir():
-        raise InputError(
-            "no data here: run `reply-assistant init` first", where=str(settings.data_dir)
-        )
-
-
 def _deps(data_dir: Path | None) -> Deps:
     from assistant.pipeline import Deps
 
     settings = _settings(data_dir)
-    _require_data(settings)
+    require_data(settings)
     return Deps.from_settings(settings)
 
 
@@ -254,7 +246,7 @@ def search(
         from assistant.knowledge import KnowledgeBase
 
         settings = _settings(data_dir)
-        _require_data(settings)
+        require_data(settings)
         hits = [h.contract() for h in KnowledgeBase(settings).search(query, k=k)]
     if as_json:
         _emit({"results": hits})
@@ -293,7 +285,7 @@ def customers_list(data_dir: DataDir = None, as_json: AsJson = False) -> int:
     from assistant.store import Store
 
     settings = _settings(data_dir)
-    _require_data(settings)
+    require_data(settings)
     people = list_customers(Store.from_settings(settings))
     if as_json:
         _emit(
@@ -322,7 +314,7 @@ def customers_show(
     from assistant.store import Store
 
     settings = _settings(data_dir)
-    _require_data(settings)
+    require_data(settings)
     customer = get_customer(Store.from_settings(settings), customer_id)
     if customer is None:
         raise InputError(f"unknown customer {customer_id!r}", where="customer")
@@ -435,9 +427,7 @@ def _check_context(settings: Settings, customer_id: str | None) -> tuple[set[str
 
     if not settings.data_dir.is_dir():
         if customer_id:
-            raise InputError(
-                "no data here: run `reply-assistant init` first", where=str(settings.data_dir)
-            )
+            require_data(settings)
         return None, None
     from assistant.knowledge import KnowledgeBase
 
@@ -691,7 +681,7 @@ def measure(
         from assistant.knowledge import KnowledgeBase
 
         settings = _settings(data_dir)
-        _require_data(settings)
+        require_data(settings)
         result = evaluate_retrieval(KnowledgeBase(settings), path)
         headline = {"overall": result["overall"], **result["by_category"]}
     elif what == "triage":

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from assistant.cli.data import require_data
+
 DataDir = Annotated[
     Path | None,
     typer.Option(
@@ -44,14 +46,10 @@ def _settings(data_dir: Path | None) -> Any:
     """Settings on PostgreSQL with a data dir (the knowledge base), or a one-line InputError."""
     from assistant.bulk import queue
     from assistant.config import load_settings
-    from assistant.errors import InputError
 
     settings = load_settings(data_dir=data_dir)
     queue.conninfo(settings)  # PostgreSQL, before any other check or work
-    if not settings.data_dir.is_dir():
-        raise InputError(
-            "no data here: run `reply-assistant init` first", where=str(settings.data_dir)
-        )
+    require_data(settings)
     return settings
 
 

@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from assistant.cli.data import data_settings
+
 DataDir = Annotated[
     Path | None,
     typer.Option(
@@ -28,17 +30,11 @@ def gaps(
     """Topics the help center has no good article for, largest first, with a draft article
     (Markdown with front matter) written from the approved replies."""
     from assistant import gaps as gaps_mod
-    from assistant.config import load_settings
-    from assistant.errors import InputError
     from assistant.knowledge import KnowledgeBase
     from assistant.store import Store
 
     overrides = {} if threshold is None else {"gap_threshold": threshold}
-    settings = load_settings(data_dir=data_dir, **overrides)
-    if not settings.data_dir.is_dir():
-        raise InputError(
-            "no data here: run `reply-assistant init` first", where=str(settings.data_dir)
-        )
+    settings = data_settings(data_dir, **overrides)
     found = gaps_mod.find(Store.from_settings(settings), KnowledgeBase(settings), settings)[:top]
     if as_json:
         out = {"threshold": settings.gap_threshold, "gaps": [g.as_dict() for g in found]}

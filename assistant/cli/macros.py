@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from assistant.cli.data import data_settings
+
 if TYPE_CHECKING:
     from assistant.macros import Macro, Team
     from assistant.store import Store
@@ -31,17 +33,11 @@ OPERATOR = "cli"
 
 
 def _open(data_dir: Path | None) -> tuple[Store, Team]:
-    from assistant.config import load_settings
-    from assistant.errors import InputError
     from assistant.knowledge import KnowledgeBase
     from assistant.macros import Team
     from assistant.store import Store
 
-    settings = load_settings(data_dir=data_dir)
-    if not settings.data_dir.is_dir():
-        raise InputError(
-            "no data here: run `reply-assistant init` first", where=str(settings.data_dir)
-        )
+    settings = data_settings(data_dir)
     team = Team.of(KnowledgeBase(settings), settings, settings.ui_language)
     return Store.from_settings(settings), team
 

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from assistant.cli.outbox import DataDir, _store
+from assistant.cli.data import data_store
+from assistant.cli.outbox import DataDir
 
 if TYPE_CHECKING:
     from assistant.channels.mail import Mailbox, SyncResult
@@ -45,7 +46,7 @@ def sync(
 
     if interval <= 0:
         raise InputError("must be more than 0", where="--interval")
-    settings, store = _store(data_dir)
+    settings, store = data_store(data_dir)
     box: Mailbox | None = Mailbox(settings)
     deps = _deps(settings) if draft else None
     failed = False

@@ -6,13 +6,11 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from assistant.config import Settings
-    from assistant.store import Store
+from assistant.cli.data import data_store
 
 outbox_app = typer.Typer(help="Approved replies and their sending.", no_args_is_help=True)
 
@@ -25,19 +23,6 @@ DataDir = Annotated[
 AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
-def _store(data_dir: Path | None) -> tuple[Settings, Store]:
-    from assistant.config import load_settings
-    from assistant.errors import InputError
-    from assistant.store import Store
-
-    settings = load_settings(data_dir=data_dir)
-    if not settings.data_dir.is_dir():
-        raise InputError(
-            "no data here: run `reply-assistant init` first", where=str(settings.data_dir)
-        )
-    return settings, Store.from_settings(settings)
-
-
 @outbox_app.command("list")
 def list_outbox(
     status: Annotated[str | None, typer.Option("--status", help="Only this status.")] = None,
@@ -47,7 +32,7 @@ def list_outbox(
     """Approved replies, newest first, with where they go and how sending went."""
     from assistant import review
 
-    _settings, store = _store(data_dir)
+    _settings, store = data_store(data_dir)
     items = review.outbox(store, status=status)
     if as_json:
         sys.stdout.write(json.dumps([i.model_dump(mode="json") for i in items]) + "\n")
@@ -74,7 +59,7 @@ def send(
     from assistant.channels.delivery import send_due
     from assistant.errors import InputError
 
-    settings, store = _store(data_dir)
+    settings, store = data_store(data_dir)
     adapters = channels.configured(settings)
     if not adapters:
         raise InputError(

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from assistant.cli.data import require_data
 from assistant.cli.users import AsJson, DataDir
 
 
@@ -155,13 +156,10 @@ def restore(
 
 def _settings(data_dir: Path | None, *, exists: bool = True) -> Any:
     from assistant.config import load_settings
-    from assistant.errors import InputError
 
     settings = load_settings(data_dir=data_dir)
-    if exists and not settings.data_dir.is_dir():
-        raise InputError(
-            "no data here: run `reply-assistant init` first", where=str(settings.data_dir)
-        )
+    if exists:
+        require_data(settings)
     return settings
 
 

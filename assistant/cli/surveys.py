@@ -9,6 +9,8 @@ from typing import Annotated
 
 import typer
 
+from assistant.cli.data import data_store
+
 surveys_app = typer.Typer(help="CSAT and CES surveys sent with replies.", no_args_is_help=True)
 
 DataDir = Annotated[
@@ -28,16 +30,8 @@ def create(
 ) -> int:
     """A one-question survey link for the customer of an approved reply (printed once)."""
     from assistant import surveys
-    from assistant.config import load_settings
-    from assistant.errors import InputError
-    from assistant.store import Store
 
-    settings = load_settings(data_dir=data_dir)
-    if not settings.data_dir.is_dir():
-        raise InputError(
-            "no data here: run `reply-assistant init` first", where=str(settings.data_dir)
-        )
-    store = Store.from_settings(settings)
+    settings, store = data_store(data_dir)
     token, survey = surveys.create(
         store, draft_id, kind=kind, days=settings.survey_days, actor="cli"
     )

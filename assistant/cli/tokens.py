@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from assistant.store import Store
+from assistant.cli.data import data_store
 
 tokens_app = typer.Typer(help="API tokens for `reply-assistant serve`.", no_args_is_help=True)
 
@@ -32,16 +31,8 @@ def create(
 ) -> int:
     """Create an API token for an account; it is printed once and only its hash is kept."""
     from assistant import accounts
-    from assistant.config import load_settings
-    from assistant.errors import InputError
-    from assistant.store import Store
 
-    settings = load_settings(data_dir=data_dir)
-    if not settings.data_dir.is_dir():
-        raise InputError(
-            "no data here: run `reply-assistant init` first", where=str(settings.data_dir)
-        )
-    token = accounts.create_token(Store.from_settings(settings), user, name=name)
+    token = accounts.create_token(data_store(data_dir)[1], user, name=name)
     if as_json:
         sys.stdout.write(json.dumps({"token": token}) + "\n")
     else:
@@ -53,25 +44,12 @@ def create(
     return 0
 
 
-def _store(data_dir: Path | None) -> Store:
-    from assistant.config import load_settings
-    from assistant.errors import InputError
-    from assistant.store import Store
-
-    settings = load_settings(data_dir=data_dir)
-    if not settings.data_dir.is_dir():
-        raise InputError(
-            "no data here: run `reply-assistant init` first", where=str(settings.data_dir)
-        )
-    return Store.from_settings(settings)
-
-
 @tokens_app.command("list")
 def list_tokens(data_dir: DataDir = None, as_json: AsJson = False) -> int:
     """API tokens: id, account, name, when made and last used, revoked (never the token)."""
     from assistant import accounts
 
-    rows = accounts.list_tokens(_store(data_dir))
+    rows = accounts.list_tokens(data_store(data_dir)[1])
     if as_json:
         sys.stdout.write(json.dumps({"tokens": rows}, default=str) + "\n")
         return 0
@@ -89,6 +67,6 @@ def revoke(
     """Revoke an API token; requests with it get 401 from now on."""
     from assistant import accounts
 
-    accounts.revoke_token(_store(data_dir), token_id)
+    accounts.revoke_token(data_store(data_dir)[1], token_id)
     print(f"token {token_id} revoked", file=sys.stderr)
     return 0
