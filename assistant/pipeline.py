@@ -435,11 +435,10 @@ def _create_record(deps: Deps, req: DraftRequest, g: Grounding) -> int:
     return draft_id
 
 
-def _save(deps: Deps, draft: Draft) -> None:
-    assert draft.id is not None
+def finished_fields(draft: Draft) -> dict[str, Any]:
+    """The record fields of a finished draft: ready, its text, findings, model, usage, trace."""
     usage = draft.trace.get("usage", {})
-    deps.store.update_draft(
-        draft.id,
+    return dict(
         status="ready",
         output=draft.draft,
         findings=[f.model_dump() for f in draft.findings],
@@ -453,3 +452,8 @@ def _save(deps: Deps, draft: Draft) -> None:
         attempts=draft.attempts,
         trace=draft.trace,
     )
+
+
+def _save(deps: Deps, draft: Draft) -> None:
+    assert draft.id is not None
+    deps.store.update_draft(draft.id, **finished_fields(draft))

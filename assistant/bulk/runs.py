@@ -123,12 +123,12 @@ class AlreadyStored(Exception):
 def _insert_draft(deps: Deps, conn: Connection, record: dict[str, Any], draft: Draft) -> int:
     """Insert a bulk post's reply as a ``ready`` draft (and its audit event) inside ``conn``."""
     from assistant.events import Event
+    from assistant.pipeline import finished_fields
 
     draft.trace["bulk"] = {"post": record.get("key"), "id": record.get("id")}
-    usage = draft.trace.get("usage", {})
     now = deps.store.now()
     values = dict(
-        status="ready",
+        finished_fields(draft),
         channel=draft.channel,
         message=str(record.get("text") or ""),
         language=draft.language,
@@ -137,16 +137,6 @@ def _insert_draft(deps: Deps, conn: Connection, record: dict[str, Any], draft: D
         urgency=draft.urgency,
         model=draft.model or deps.settings.model,
         sources=[s.model_dump() for s in draft.sources],
-        output=draft.draft,
-        findings=[f.model_dump() for f in draft.findings],
-        prompt_version=draft.prompt_version,
-        rendered_messages=draft.trace.get("messages", []),
-        latency_ms=usage.get("latency_ms"),
-        prompt_tokens=usage.get("prompt_tokens"),
-        completion_tokens=usage.get("completion_tokens"),
-        cost_usd=usage.get("cost_usd"),
-        attempts=draft.attempts,
-        trace=draft.trace,
         created_at=now,
         updated_at=now,
         version=1,

@@ -82,14 +82,16 @@ def emit(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
-DRAFT_KEYS = ("id", "draft", "language", "situations", "sources", "findings", "model")
-"""The keys of ``draft --json`` (DESIGN.md), plus ``prompt_version`` below."""
+DRAFT_KEYS = (
+    "id", "draft", "language", "situations", "sources", "findings", "model", "prompt_version",
+)  # fmt: skip
+"""The keys of ``draft --json`` (DESIGN.md)."""
 
 
 def draft(remote: Remote, body: dict[str, Any]) -> dict[str, Any]:
     """``POST /v1/drafts``, in the shape of ``draft --json``."""
     answer = remote.call("POST", "/v1/drafts", body)
-    return {k: answer.get(k) for k in (*DRAFT_KEYS, "prompt_version")}
+    return {k: answer.get(k) for k in DRAFT_KEYS}
 
 
 def check(remote: Remote, body: dict[str, Any]) -> dict[str, Any]:
