@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant import store as tables
@@ -226,12 +226,10 @@ def _customer_for(store: Store, conn: Connection, msg: Inbound, language: str) -
             return known
     found = None
     if who.email:
-        found = (
-            conn.execute(
-                select(c.c.id).where(c.c.email == who.email.strip().lower()).limit(1)
-            ).scalar()
-            or conn.execute(select(c.c.id).where(c.c.email == who.email).limit(1)).scalar()
-        )
+        address = who.email.strip().lower()
+        found = conn.execute(
+            select(c.c.id).where(func.lower(c.c.email) == address).order_by(c.c.id).limit(1)
+        ).scalar()
     if found is None:
         found = _new_customer_id(msg)
         conn.execute(
