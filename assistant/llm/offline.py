@@ -146,13 +146,28 @@ def _window(req: OfflineRequest) -> tuple[str, str]:
     return format_window(due, req.language, days), kind
 
 
+LANGUAGE_MARK = {"ko": {"en": "영문"}, "en": {"ko": "in Korean"}}
+"""How a reply in one language marks a linked article written in the other."""
+
+
+def _link(source: SearchHit, language: str, public: bool) -> dict[str, str]:
+    """A link of the reply; an article in another language than the reply's is marked so
+    (after its title, or after the address in a public reply, which shows only the address)."""
+    mark = LANGUAGE_MARK.get(language, {}).get(source.lang)
+    if not mark:
+        return {"title": source.title, "url": source.url}
+    if public:
+        return {"title": source.title, "url": f"{source.url} ({mark})"}
+    return {"title": f"{source.title} ({mark})", "url": source.url}
+
+
 def compose(req: OfflineRequest, fits: Callable[[str], bool] | None = None) -> Generation:
     """Render the reply; for short channels, the longest variant that ``fits``."""
     window, kind = _window(req)
     public = req.channel in PUBLIC_CHANNELS
     name = req.customer.name if req.customer else ""
     best = req.sources[:1] + [s for s in req.sources[1:2] if not public and s.score >= 0.75]
-    links = [{"title": s.title, "url": s.url} for s in best]
+    links = [_link(s, req.language, public) for s in best]
     text = ""
     for brevity in (0, 1, 2, 3):
         limit = 24 if public and brevity else None
