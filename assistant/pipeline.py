@@ -200,6 +200,7 @@ def prompt_messages(
         today=deps.clock().date().isoformat(),
         agent_name=agent,
         company=company,
+        register=deps.settings.ko_register_for(req.channel),
     )
     return f"{name}@{version}", messages
 
@@ -220,6 +221,7 @@ def offline_request(deps: Deps, req: DraftRequest, g: Grounding) -> OfflineReque
         agent_name=agent,
         company=company,
         today=deps.clock().date(),
+        register=deps.settings.ko_register_for(req.channel),
     )
 
 

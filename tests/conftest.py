@@ -57,14 +57,16 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     # Streamlit's AppTest leaves the page it ran as ``__main__``; a later test that spawns
     # processes would run that page again in each child. Every test gets the main it started with.
     monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
-    from assistant.config import use_brand
+    from assistant.config import use_brand, use_ko_register
     from assistant.resources import use_team_folders
 
     use_team_folders()  # no team prompts or suites left over from another test
     use_brand()  # nor another test's brand
+    use_ko_register()  # nor its speech levels
     yield data
     use_team_folders()
     use_brand()
+    use_ko_register()
 
 
 @pytest.fixture(scope="session")

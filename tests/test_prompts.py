@@ -36,6 +36,7 @@ def _context(
         "today": "2026-11-23",
         "agent_name": "서지우",
         "company": "하루노트",
+        "register": "hapsyo",
         "public": False,
         "brevity": 0,
         "name": "김민지",

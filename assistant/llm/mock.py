@@ -5,7 +5,8 @@ deterministically from the *rendered prompt* (never from the labels of the case)
 literal-minded reader of the prompt, so that a change in what a prompt states shows up as a
 change in the reply:
 
-- language: Korean (존댓말) when the system prompt asks for Korean, else English;
+- language: Korean (존댓말) when the system prompt asks for Korean, else English; in 해요체
+  when it names that speech level (``Speech level for this channel: 해요체``), else in 하십시오체;
 - moves: one sentence for every rule id on the ``Required for this message:`` line
   (R1 restates the customer's words, R2 links the first URL found in ``<sources>``,
   R3 thanks, R4 apologises, R5 gives a window of two business days after ``Today is``,
@@ -67,6 +68,7 @@ _TODAY = re.compile(r"Today is (\d{4}-\d{2}-\d{2})")
 _SOURCE_URL = re.compile(r"^\[\d+\] .*? — (https?://\S+)", re.M)
 _MESSAGE = re.compile(r"^<customer_message>\n(.*?)\n</customer_message>", re.S | re.M)
 _COMPANY = re.compile(r"customer-support team of ([^.\n]+)\.")
+_LEVEL = re.compile(r"^Speech level for this channel: (해요체|하십시오체)", re.M)
 
 _KO = {
     "greet": "안녕하세요, {name}. {company} 고객지원팀입니다.",
@@ -128,6 +130,7 @@ def _prompt_facts(messages: list[dict[str, str]]) -> dict[str, Any]:
     budget = find(_BUDGET) or find(_FIT)
     return {
         "ko": "in Korean" in system,
+        "haeyo": find(_LEVEL) == "해요체",
         "public": "PUBLIC reply" in system,
         "required": required,
         "situations": situations,
@@ -186,6 +189,10 @@ def mock_reply(messages: list[dict[str, str]], channel: str = "email") -> str:
     def length(text: str) -> int:
         return count_chars(text, channel) if facts["weighted"] else len(text)
 
+    if facts["ko"] and facts["haeyo"]:
+        from assistant.speech import HAEYO, convert
+
+        parts = {k: convert(v, HAEYO).text for k, v in parts.items()}
     keys = list(parts)
     budget = facts["budget"]
     while budget and keys and length(text_of(keys)) > budget:

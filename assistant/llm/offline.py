@@ -2,7 +2,8 @@
 
 It restates the customer's issue in their own words, greets them by name, apologises,
 thanks, links the best help-center articles, and says what happens next with an honest
-window counted in business days. The wording lives in ``prompts/offline_reply/``; this
+window counted in business days. A Korean reply ends its sentences in the channel's speech
+level (setting ``ko_register``: 해요체 or 하십시오체). The wording lives in ``prompts/offline_reply/``; this
 module only prepares the facts and picks the longest variant that fits the channel.
 """
 
@@ -60,6 +61,8 @@ class OfflineRequest:
     agent_name: str = "Support team"
     company: str = DEFAULT_BRAND.company
     today: date = field(default_factory=date.today)
+    register: str = ""
+    """The Korean speech level of the reply (``haeyo``/``hapsyo``; "" the channel's)."""
 
 
 def business_days_after(start: date, days: int) -> date:
@@ -190,10 +193,20 @@ def compose(req: OfflineRequest, fits: Callable[[str], bool] | None = None) -> G
             window_kind=kind,
             overdue=[p.what for p in req.overdue],
         )
-        text = _tidy(text)
+        text = _in_register(_tidy(text), req)
         if fits is None or fits(text):
             break
     return Generation(text=text, model=OFFLINE_LABEL, latency_ms=0.0)
+
+
+def _in_register(text: str, req: OfflineRequest) -> str:
+    """A Korean reply with its endings in the channel's speech level (:mod:`assistant.speech`)."""
+    if req.language != "ko":
+        return text
+    from assistant import speech
+    from assistant.config import ko_register
+
+    return speech.convert(text, req.register or ko_register(req.channel)).text
 
 
 def _tidy(text: str) -> str:

@@ -1,7 +1,11 @@
 """Every playbook rule's name, default severity and the words shown to the agent (ko/en).
 
 This is the one place where rule text lives: the checker, the UI and the prompts read it
-from here. Rule ids are stable (PLAYBOOK.md). Texts name the brand as ``{company}``,
+from here. Rule ids are stable (PLAYBOOK.md). K1 (``mixed_register``) starts a family of its
+own beside C1: it holds a Korean reply to the speech level the team chose for the channel
+(setting ``ko_register``), a house style rather than a move the playbook forbids; T1
+(``translation_mismatch``) compares a reply with the version its agent wrote in another
+language. Texts name the brand as ``{company}``,
 ``{company_ko}`` and ``{own_domain}``; :meth:`Rule.text` fills in the brand in force.
 """
 
@@ -244,6 +248,20 @@ _RULES = [
         (
             "문장 끝을 존댓말로 바꾸세요: '확인해 볼게' → '확인해 보겠습니다', '안 돼' → '어렵습니다'.",
             "Use polite endings: '확인해 볼게' → '확인해 보겠습니다'.",
+        ),
+    ),
+    _r(
+        "K1",
+        "mixed_register",
+        "warning",
+        (
+            "해요체와 하십시오체가 한 답변에 섞여 있습니다. 말투가 문장마다 바뀌면 성의 없이 쓴 답변처럼 읽힙니다.",
+            "The reply mixes 해요체 and 하십시오체; a reply whose speech level changes from "
+            "sentence to sentence reads careless.",
+        ),
+        (
+            "이 채널의 말투로 문장 끝을 맞추세요: '확인해 드릴게요' ↔ '확인해 드리겠습니다'.",
+            "End every sentence in this channel's level: '확인해 드릴게요' ↔ '확인해 드리겠습니다'.",
         ),
     ),
     _r(
