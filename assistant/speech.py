@@ -24,6 +24,7 @@ from assistant.text import kiwi
 
 HAEYO = "haeyo"
 HAPSYO = "hapsyo"
+LEVELS = (HAEYO, HAPSYO)
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 _TRAILING = re.compile(r"[\s.!?~…^;:,)\]\"'”’ㅎㅋㅠㅜ]+$|\s*[\U0001F300-\U0001FAFF\u2600-\u27BF]+$")
 _SPLIT = re.compile(r"(?<=[.!?~…])[ \t]+|\n")

@@ -37,6 +37,8 @@ def _context(
         "agent_name": "서지우",
         "company": "하루노트",
         "register": "hapsyo",
+        "source_lang": "en",
+        "target_lang": "ko",
         "public": False,
         "brevity": 0,
         "name": "김민지",

@@ -265,6 +265,21 @@ _RULES = [
         ),
     ),
     _r(
+        "T1",
+        "translation_mismatch",
+        "error",
+        (
+            "번역한 답변의 숫자·금액·날짜·시각·링크·주소·번호·약속이 원문과 다릅니다. 고객은 번역된 글만 봅니다.",
+            "The translated reply's numbers, amounts, dates, times, links, addresses, ids or "
+            "promises differ from the original; the customer only sees the translation.",
+        ),
+        (
+            "고객에게 보낼 글을 원문과 같게 고치거나, 원문을 고친 뒤 다시 번역하세요.",
+            "Correct the customer version to match the original, or fix the original and "
+            "translate again.",
+        ),
+    ),
+    _r(
         "C1",
         "length",
         "error",
