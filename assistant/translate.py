@@ -89,20 +89,35 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _ask(settings: Settings, template: str, **ctx: Any) -> tuple[str, str]:
-    """The model's translation and the template ref used."""
+def _ask(settings: Settings, template: str, extra: dict[str, Any], **ctx: Any) -> tuple[str, str]:
+    """The model's translation and the template ref used (``extra`` goes to the client)."""
     from assistant import llm, prompts
 
     if not available(settings):
         raise TranslationUnavailable()
     version = prompts.latest(template)
     messages = prompts.render(template, version, company=_company(settings, ctx), **ctx)
-    gen = llm.complete(messages, settings)
+    gen = llm.complete(messages, settings, **extra)
     return gen.text.strip(), f"{template}@{version}"
 
 
 def _company(settings: Settings, ctx: dict[str, Any]) -> str:
     return settings.company_ko if ctx.get("target_lang") == "ko" else settings.company
+
+
+def message_text(settings: Settings, text: str, target_lang: str, **extra: Any) -> tuple[str, str]:
+    """A customer's message translated into ``target_lang`` (nothing stored, no cache) and the
+    template used; ``extra`` goes to the model client."""
+    from assistant.text import detect_language
+
+    return _ask(
+        settings,
+        MESSAGE_TEMPLATE,
+        extra,
+        text=text,
+        source_lang=detect_language(text),
+        target_lang=target_lang,
+    )
 
 
 def translate_message(
@@ -136,9 +151,7 @@ def translate_message(
     if row is not None and row["source_text"] == text:
         return Translation.of(row)
     source_lang = detect_language(text)
-    translated, ref = _ask(
-        settings, MESSAGE_TEMPLATE, text=text, source_lang=source_lang, target_lang=target_lang
-    )
+    translated, ref = message_text(settings, text, target_lang)
     values: dict[str, Any] = dict(
         kind="message",
         customer_id=customer_id,
@@ -154,6 +167,58 @@ def translate_message(
     return _store(store, values)
 
 
+@dataclass
+class ReplyTranslation:
+    """A reply translated for the customer, before it is stored: the translation, the
+    languages, the speech level, the template used and what T1 found."""
+
+    text: str
+    source_lang: str
+    target_lang: str
+    register: str | None
+    prompt_version: str
+    findings: list[Finding]
+
+
+def translate_text(
+    settings: Settings,
+    text: str,
+    target_lang: str,
+    *,
+    channel: str = "email",
+    register: str | None = None,
+    ui_lang: str = "ko",
+    **extra: Any,
+) -> ReplyTranslation:
+    """An agent's reply ``text`` translated into ``target_lang`` (and, for Korean, ``register``,
+    default: ``channel``'s) and compared with it (rule T1); nothing is stored. ``extra`` goes
+    to the model client as is (tests and evals pass ``mock_response``)."""
+    from assistant.playbook.consistency import compare
+    from assistant.text import detect_language
+
+    if not text.strip():
+        raise InputError("the reply is empty", where="text")
+    source_lang = detect_language(text)
+    if source_lang == target_lang:
+        raise InputError(
+            f"the reply is already in the customer's language ({target_lang})", where="text"
+        )
+    level = register or settings.ko_register_for(channel)
+    translated, ref = _ask(
+        settings,
+        REPLY_TEMPLATE,
+        extra,
+        text=text,
+        source_lang=source_lang,
+        target_lang=target_lang,
+        register=level,
+        channel=channel,
+    )
+    findings = compare(text, translated, ui_lang)
+    kept = level if target_lang == "ko" else None
+    return ReplyTranslation(translated, source_lang, target_lang, kept, ref, findings)
+
+
 def translate_reply(
     store: Store,
     settings: Settings,
@@ -165,43 +230,30 @@ def translate_reply(
     ui_lang: str = "ko",
 ) -> Translation:
     """The agent's ``text`` for ``draft`` translated into the draft's language (the
-    customer's) and, for Korean, ``register`` (default: the draft channel's); both versions are
-    stored as the draft's active translation, with the T1 findings of the comparison."""
-    from assistant.playbook.consistency import compare
-    from assistant.text import detect_language
-
-    target = str(draft.get("language") or "ko")
-    if not text.strip():
-        raise InputError("the reply is empty", where="text")
-    source_lang = detect_language(text)
-    if source_lang == target:
-        raise InputError(
-            f"the reply is already in the customer's language ({target})", where="text"
-        )
-    level = register or settings.ko_register_for(str(draft.get("channel") or "email"))
-    translated, ref = _ask(
+    customer's) and, for Korean, ``register`` (default: the draft channel's), see
+    :func:`translate_text`; both versions are stored as the draft's active translation."""
+    channel = str(draft.get("channel") or "email")
+    done = translate_text(
         settings,
-        REPLY_TEMPLATE,
-        text=text,
-        source_lang=source_lang,
-        target_lang=target,
-        register=level,
-        channel=str(draft.get("channel") or "email"),
+        text,
+        str(draft.get("language") or "ko"),
+        channel=channel,
+        register=register,
+        ui_lang=ui_lang,
     )
-    findings = compare(text, translated, ui_lang)
     values: dict[str, Any] = dict(
         kind="reply",
         draft_id=draft["id"],
         customer_id=draft.get("customer_id"),
         source_hash=_digest(text),
-        source_lang=source_lang,
-        target_lang=target,
-        register=level if target == "ko" else None,
+        source_lang=done.source_lang,
+        target_lang=done.target_lang,
+        register=done.register,
         source_text=text,
-        text=translated,
+        text=done.text,
         model=settings.model,
-        prompt_version=ref,
-        findings=[f.model_dump() for f in findings],
+        prompt_version=done.prompt_version,
+        findings=[f.model_dump() for f in done.findings],
         created_by=author,
     )
     return _store(store, values, replaces=int(draft["id"]))

@@ -207,3 +207,31 @@ def test_forgetting_a_customer_deletes_their_translations(fake: FakeLLM, tmp_pat
     privacy.forget_customer(store, "cus_t", actor("admin", "admin"))
     with store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(tables.translations)).scalar() == 0
+
+
+# ----- the eval assertions the bilingual suites use ---------------------------------------
+
+
+def test_the_link_language_and_register_assertions_score_a_reply() -> None:
+    from assistant.evals.assertions import Assertion, Context, Output, evaluate
+
+    urls = {
+        "https://help.harunotes.example/ko/articles/refunds": "ko",
+        "https://help.harunotes.example/en/articles/team-sso": "en",
+    }
+    ctx = Context(url_langs=urls, case_language="ko")
+    mixed = Output(
+        text="환불은 https://help.harunotes.example/ko/articles/refunds 에서 확인해 주세요. "
+        "SSO는 https://help.harunotes.example/en/articles/team-sso (영문) 을 참고해 주세요.",
+        channel="chat",
+    )
+    links = evaluate(Assertion.parse({"type": "link_language"}, "t"), mixed, ctx)
+    assert not links.passed and links.score == 0.5 and "team-sso" in links.reason
+    english = evaluate(
+        Assertion.parse({"type": "link_language", "value": "en", "threshold": 0.5}, "t"), mixed, ctx
+    )
+    assert english.passed
+    level = evaluate(Assertion.parse({"type": "register"}, "t"), mixed, ctx)
+    assert level.passed and level.reason == "all in haeyo"  # chat's level
+    formal = evaluate(Assertion.parse({"type": "register", "value": "hapsyo"}, "t"), mixed, ctx)
+    assert not formal.passed and formal.score == 0.0

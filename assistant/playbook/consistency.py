@@ -87,7 +87,7 @@ _PROMISES = {
         r"guarantee|definitely|certainly|for sure|without fail",
     ),
     "refund": (r"환불", r"refund"),
-    "cancel": (r"해지|구독\s?취소", r"cancel"),
+    "cancel": (r"해지|취소", r"cancel"),
 }
 _LABELS = {
     "url": ("링크", "Link"), "email": ("이메일 주소", "E-mail address"),

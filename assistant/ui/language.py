@@ -51,8 +51,8 @@ def editor_tools(deps: Deps, draft: dict[str, Any]) -> None:
     the customer, and the agent's original of an active translation."""
     level = deps.settings.ko_register_for(st.session_state["channel"])
     if draft.get("language") == "ko":
-        cols = st.columns([2, 2, 3], vertical_alignment="center")
-        for col, target in zip(cols, speech.LEVELS, strict=False):
+        cols = st.columns(2)
+        for col, target in zip(cols, speech.LEVELS, strict=True):
             col.button(
                 tr("convert_to", level=speech.name(target)),
                 key=f"btn_convert_{target}",
@@ -61,7 +61,7 @@ def editor_tools(deps: Deps, draft: dict[str, Any]) -> None:
                 type="primary" if target == level else "secondary",
                 width="stretch",
             )
-        cols[2].caption(tr("channel_level", level=speech.name(level)))
+        st.caption(tr("channel_level", level=speech.name(level)))
     offline = not translate.available(deps.settings)
     st.button(
         tr("translate_for_customer"),
