@@ -120,6 +120,25 @@ def message_text(settings: Settings, text: str, target_lang: str, **extra: Any) 
     )
 
 
+def _cached_message(
+    store: Store, digest: str, text: str, target_lang: str, model: str
+) -> Translation | None:
+    """This message's translation into ``target_lang`` by ``model``, when one is stored."""
+    t = tables.translations
+    with store.engine.connect() as conn:
+        row = (
+            conn.execute(
+                select(t)
+                .where(t.c.kind == "message", t.c.source_hash == digest)
+                .where(t.c.target_lang == target_lang, t.c.model == model)
+                .order_by(t.c.id.desc())
+            )
+            .mappings()
+            .first()
+        )
+    return Translation.of(row) if row is not None and row["source_text"] == text else None
+
+
 def translate_message(
     store: Store,
     settings: Settings,
@@ -135,21 +154,10 @@ def translate_message(
 
     if not text.strip():
         raise InputError("the message is empty", where="message")
-    t = tables.translations
     digest = _digest(text)
-    with store.engine.connect() as conn:
-        row = (
-            conn.execute(
-                select(t)
-                .where(t.c.kind == "message", t.c.source_hash == digest)
-                .where(t.c.target_lang == target_lang, t.c.model == settings.model)
-                .order_by(t.c.id.desc())
-            )
-            .mappings()
-            .first()
-        )
-    if row is not None and row["source_text"] == text:
-        return Translation.of(row)
+    cached = _cached_message(store, digest, text, target_lang, settings.model)
+    if cached is not None:
+        return cached
     source_lang = detect_language(text)
     translated, ref = message_text(settings, text, target_lang)
     values: dict[str, Any] = dict(

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.fakellm import FakeLLM
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 REPO = Path(__file__).resolve().parent.parent
@@ -109,3 +111,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return PG_URL
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLLM]:
+    """The local fake OpenAI-compatible model (model ``openai/fake`` at ``fake.api_base``),
+    with short retry pauses and a dummy API key."""
+    from assistant import llm
+
+    monkeypatch.setattr(llm, "BACKOFF_BASE", 0.01)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with FakeLLM() as server:
+        yield server

@@ -5,12 +5,11 @@ check holding the approval, and what the workspace says when no model is configu
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant import llm, speech, translate
+from assistant import speech, translate
 from assistant.config import load_settings
 from assistant.store import Store
 from tests.fakellm import FakeLLM
@@ -55,17 +54,18 @@ def test_offline_the_workspace_says_translation_needs_a_model(demo_data: Path) -
 
 
 @pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch, demo_data: Path) -> Iterator[FakeLLM]:
-    monkeypatch.setattr(llm, "BACKOFF_BASE", 0.01)
-    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
-    with FakeLLM() as server:
-        monkeypatch.setenv("ASSISTANT_MODEL", "openai/fake")
-        monkeypatch.setenv("ASSISTANT_API_BASE", server.api_base)
-        monkeypatch.setenv("ASSISTANT_MAX_RETRIES", "0")
-        yield server
+def workspace_model(fake: FakeLLM, monkeypatch: pytest.MonkeyPatch, demo_data: Path) -> FakeLLM:
+    """The workspace (in this process) configured with the fake model."""
+    monkeypatch.setenv("ASSISTANT_MODEL", "openai/fake")
+    monkeypatch.setenv("ASSISTANT_API_BASE", fake.api_base)
+    monkeypatch.setenv("ASSISTANT_MAX_RETRIES", "0")
+    return fake
 
 
-def test_an_english_message_is_shown_in_korean_and_a_reply_translated_back(fake: FakeLLM) -> None:
+def test_an_english_message_is_shown_in_korean_and_a_reply_translated_back(
+    workspace_model: FakeLLM,
+) -> None:
+    fake = workspace_model
     fake.enqueue(TRANSLATED_MESSAGE)
     at = open_conversation(start(), "James")
     assert TRANSLATED_MESSAGE in texts(at)

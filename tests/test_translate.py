@@ -6,12 +6,11 @@ translations go."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from assistant import llm, privacy, review, translate
+from assistant import privacy, review, translate
 from assistant.config import load_settings
 from assistant.errors import ApprovalBlocked
 from assistant.playbook.consistency import compare, facts
@@ -34,14 +33,6 @@ FAITHFUL = (
     "자세한 방법은 https://help.harunotes.example/ko/articles/refunds 에서 보실 수 있습니다.\n\n"
     "감사합니다.\n서지우 드림"
 )
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLLM]:
-    monkeypatch.setattr(llm, "BACKOFF_BASE", 0.01)
-    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
-    with FakeLLM() as server:
-        yield server
 
 
 def _store(tmp_path: Path) -> Store:
