@@ -76,7 +76,7 @@ def run_judge(case: Case, settings: Settings) -> Output:
 
     model, version = _model(case), _version(case, TEMPLATE)
     text = str(case.data.get("text", ""))
-    rules = [str(r) for r in case.data.get("rules") or RULES]
+    rules = [str(r) for r in case.data.get("rules") or RULES if r != "T1"]
     shown = {
         "channel": case.channel,
         "situations": case.data.get("situations"),
