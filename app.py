@@ -32,6 +32,7 @@ from assistant.ui import (
     tr,
     workspace,
 )
+from assistant.ui.language import editor_tools, incoming_message
 from assistant.ui.panels import history_panel, macro_picker
 from assistant.ui.workspace import escape_markdown as esc
 
@@ -316,6 +317,7 @@ def editor_panel(deps: Deps, item: InboxItem) -> CheckResult | None:
     macro_picker(deps, item.customer_id, draft.get("language"))
     st.text_area(tr("editor"), key="editor", height=360)
     char_counter(st.session_state["editor"], st.session_state["channel"])
+    editor_tools(deps, draft)
     result = workspace.recheck(deps, draft, st.session_state["editor"], st.session_state["lang"])
     decision_panel(deps, draft, result)
     return result
@@ -451,9 +453,7 @@ def conversation_view(deps: Deps, item: InboxItem) -> None:
     who = item.customer_name or tr("anonymous")
     st.subheader(f"{esc(who)} · {esc(item.subject or '')}")
     st.caption(f"{item.channel} · {badges(item)}")
-    with st.container(border=True):
-        st.caption(tr("latest_message"))
-        customer_text(item.message)
+    incoming_message(deps, item)
     left, right = st.columns([3, 2], gap="large")
     with left:
         result = editor_panel(deps, item)

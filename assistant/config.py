@@ -9,6 +9,8 @@ variables (``OPENAI_API_KEY``, ...), and nothing here stores or logs them.
 The brand (settings ``company``, ``company_ko`` and ``own_domain``) is put in force by
 :func:`load_settings` for the code that has no settings at hand: the checker's company
 addresses and rule texts, triage's own links, the offline drafter's defaults (:func:`brand`).
+So is the Korean speech level of each channel (``ko_register``, :func:`ko_register`), which the
+checker holds Korean replies to.
 """
 
 from __future__ import annotations
@@ -18,10 +20,10 @@ import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from assistant import resources
 from assistant.errors import InputError
@@ -39,6 +41,20 @@ PLATFORMS = PUBLIC_CHANNELS
 """Where bulk social posts come from; the reply to a post goes out on its platform's channel."""
 STYLES = ("warmer", "concise", "formal")
 """The rewrites an agent can ask of a draft (``--style``, the workspace buttons)."""
+KO_REGISTERS = ("haeyo", "hapsyo")
+"""The Korean speech levels a team can choose per channel: 해요체 (``haeyo``) and 하십시오체
+(``hapsyo``), both polite (존댓말)."""
+KO_REGISTER_NAMES = {"haeyo": "해요체", "hapsyo": "하십시오체"}
+"""How the workspace, the checker and the prompts name each level."""
+DEFAULT_KO_REGISTER = {
+    "email": "hapsyo",
+    "chat": "haeyo",
+    "x": "haeyo",
+    "instagram": "haeyo",
+    "facebook": "haeyo",
+    "review": "hapsyo",
+}
+"""The speech level of each channel unless the team chooses another (``ko_register``)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +72,7 @@ DEFAULT_BRAND = Brand()
 """Today's brand (the demo help center's): the defaults of the brand settings."""
 _DOMAIN = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+)+")
 _brand = DEFAULT_BRAND
+_ko_register = dict(DEFAULT_KO_REGISTER)
 
 
 def brand() -> Brand:
@@ -67,6 +84,48 @@ def use_brand(value: Brand | None = None) -> None:
     """Put ``value`` in force (``None``: the default brand)."""
     global _brand
     _brand = value or DEFAULT_BRAND
+
+
+def ko_register(channel: str) -> str:
+    """The Korean speech level in force for ``channel`` (that of the settings loaded last,
+    :func:`load_settings`; ``hapsyo`` for a channel not declared)."""
+    return _ko_register.get(channel, "hapsyo")
+
+
+def use_ko_register(levels: dict[str, str] | None = None) -> None:
+    """Put these per-channel levels in force (``None``: the defaults)."""
+    global _ko_register
+    _ko_register = {**DEFAULT_KO_REGISTER, **(levels or {})}
+
+
+def parse_ko_register(value: Any) -> dict[str, str]:
+    """``ko_register`` from a table (TOML), JSON, ``"email=hapsyo,chat=haeyo"`` or one level for
+    every channel (``"haeyo"``); channels not named keep their default. A ValueError names what
+    is wrong."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("{"):
+            import json
+
+            try:
+                value = json.loads(text)
+            except ValueError:
+                raise ValueError("not valid JSON") from None
+        elif "=" in text or "," in text:
+            value = dict(part.partition("=")[::2] for part in text.split(",") if part.strip())
+        else:
+            value = dict.fromkeys(CHANNELS, text)
+    if not isinstance(value, dict):
+        raise ValueError("give channel=level pairs, like email=hapsyo,chat=haeyo")
+    out = dict(DEFAULT_KO_REGISTER)
+    for channel, level in value.items():
+        channel, level = str(channel).strip(), str(level).strip().lower()
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r} (use {', '.join(CHANNELS)})")
+        if level not in KO_REGISTERS:
+            raise ValueError(f"unknown speech level {level!r} for {channel} (use haeyo or hapsyo)")
+        out[channel] = level
+    return out
 
 
 def default_data_dir() -> Path:
@@ -178,6 +237,13 @@ class Settings(BaseSettings):
         "and their drafts' text; unset keeps everything.",
     )
     top_k: int = Field(4, description="Knowledge passages given to the drafter.")
+    ko_register: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=lambda: dict(DEFAULT_KO_REGISTER),
+        description="The Korean speech level of each channel, haeyo (해요체) or hapsyo "
+        "(하십시오체): email=hapsyo,chat=haeyo (channels not named keep their default: chat, x, "
+        "instagram, facebook haeyo; email, review hapsyo) or one level for every channel. Drafts, "
+        "prompts, macros and the checker's mixed-level rule (K1) follow it.",
+    )
     oidc_self_register: bool = Field(
         False,
         description="With an identity provider configured (Streamlit's [auth] secrets), a "
@@ -284,6 +350,15 @@ class Settings(BaseSettings):
             raise ValueError("must be 0 or more")
         return value
 
+    @field_validator("ko_register", mode="before")
+    @classmethod
+    def _levels(cls, value: Any) -> dict[str, str]:
+        return parse_ko_register(value)
+
+    def ko_register_for(self, channel: str) -> str:
+        """The Korean speech level these settings give ``channel``."""
+        return self.ko_register.get(channel, "hapsyo")
+
     @field_validator("top_k")
     @classmethod
     def _positive(cls, value: int) -> int:
@@ -331,4 +406,5 @@ def load_settings(**overrides: Any) -> Settings:
         raise InputError(err.get("msg", "invalid value"), where=f"setting {field}") from None
     resources.use_team_folders(prompts=settings.prompts_dir, suites=settings.suites_dir)
     use_brand(settings.brand)
+    use_ko_register(settings.ko_register)
     return settings

@@ -100,11 +100,14 @@ def validate(req: DraftRequest) -> None:
 
 
 def retrieve(deps: Deps, req: DraftRequest, language: str) -> list[SearchHit]:
-    """Knowledge hits for the message (the customer's language preferred): pins first, drops removed."""
+    """Knowledge hits for the message, as a reply in ``language`` links them (each article in
+    that language where it exists, see :meth:`KnowledgeBase.in_language`): pins first, drops
+    removed."""
     k = deps.settings.top_k
     found = deps.kb.search(req.message, k=k + len(req.dropped), lang=language)
+    found = deps.kb.in_language(found, language)
     pinned = [deps.kb.get(doc_id) for doc_id in req.pinned if doc_id not in req.dropped]
-    hits = [h for h in pinned if h is not None]
+    hits = deps.kb.translated([h for h in pinned if h is not None], language)
     seen = {h.doc_id for h in hits} | set(req.dropped)
     hits += [h for h in found if h.doc_id not in seen]
     return hits[: max(k, len(req.pinned))]
@@ -197,6 +200,7 @@ def prompt_messages(
         today=deps.clock().date().isoformat(),
         agent_name=agent,
         company=company,
+        register=deps.settings.ko_register_for(req.channel),
     )
     return f"{name}@{version}", messages
 
@@ -217,6 +221,7 @@ def offline_request(deps: Deps, req: DraftRequest, g: Grounding) -> OfflineReque
         agent_name=agent,
         company=company,
         today=deps.clock().date(),
+        register=deps.settings.ko_register_for(req.channel),
     )
 
 
@@ -387,14 +392,23 @@ def draft_reply(
 
 def ground(deps: Deps, req: DraftRequest, tri: Triage | None = None) -> Grounding:
     """Validate the request, then triage it (unless ``tri`` is given), read the customer's
-    history and retrieve the sources."""
+    history and retrieve the sources; the triage's ``language`` becomes the reply's
+    (:func:`reply_language`)."""
     from assistant import history, triage
 
     validate(req)
     if req.customer_id and history.get_customer(deps.store, req.customer_id) is None:
         raise InputError(f"unknown customer {req.customer_id!r}", where="customer")
     tri = tri or triage.triage(req.message)
-    return Grounding(tri, customer_context(deps, req), retrieve(deps, req, tri.language))
+    ctx = customer_context(deps, req)
+    tri = tri.model_copy(update={"language": reply_language(ctx, tri.language)})
+    return Grounding(tri, ctx, retrieve(deps, req, tri.language))
+
+
+def reply_language(ctx: CustomerContext | None, message_language: str) -> str:
+    """The language a reply is written in: the customer's stored language, else the message's
+    (a Korean message with English words in it is Korean, see :func:`assistant.text.detect_language`)."""
+    return ctx.customer.language if ctx is not None else message_language
 
 
 def record_draft(deps: Deps, req: DraftRequest, draft: Draft) -> int:

@@ -29,8 +29,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, func, or_, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.sql.elements import ColumnElement
 
 from assistant import accounts
 from assistant import store as tables
@@ -202,6 +203,8 @@ def _erase_drafts(
         report.outbox += 1
     uses = tables.macro_uses  # the editor text right after a macro went in
     conn.execute(update(uses).where(uses.c.draft_id.in_(draft_ids)).values(text_after=""))
+    messages = [row["message"] or "" for row in rows]
+    texts += _erase_translations(conn, draft_ids=draft_ids, messages=messages)
     for prow in conn.execute(select(bp).where(bp.c.draft_id.in_(draft_ids))).mappings().all():
         conn.execute(
             update(bp)
@@ -210,6 +213,29 @@ def _erase_drafts(
         )
         report.bulk_posts += 1
     return [t for t in texts if t]
+
+
+def _erase_translations(
+    conn: Connection,
+    *,
+    draft_ids: Iterable[int] = (),
+    messages: Iterable[str] = (),
+    customer_id: str | None = None,
+) -> list[str]:
+    """Delete the machine translations of these drafts, of these message texts and of the
+    customer's messages; the texts deleted (to look for elsewhere)."""
+    t = tables.translations
+    hashes = [hashlib.sha256(m.encode("utf-8")).hexdigest() for m in messages if m]
+    draft_ids = list(draft_ids)
+    where: list[ColumnElement[bool]] = [t.c.draft_id.in_(draft_ids)] if draft_ids else []
+    where += [t.c.source_hash.in_(hashes)] if hashes else []
+    where += [t.c.customer_id == customer_id] if customer_id else []
+    if not where:
+        return []
+    cond = or_(*where)
+    rows = conn.execute(select(t.c.source_text, t.c.text).where(cond)).all()
+    conn.execute(delete(t).where(cond))
+    return [text for row in rows for text in (row.source_text, row.text) if text]
 
 
 def _scrub_events(
@@ -296,6 +322,9 @@ def _erase_customer_rows(
     )
     draft_ids = _customer_drafts(conn, customer_id, conv_ids)
     _erase_channel_rows(conn, customer_id, conv_ids)
+    needles = _needles(
+        [*needles, *_erase_translations(conn, messages=msg_texts, customer_id=customer_id)]
+    )
     if conv_ids:
         report.messages += conn.execute(delete(m).where(m.c.conversation_id.in_(conv_ids))).rowcount
     report.notes += conn.execute(delete(n).where(n.c.customer_id == customer_id)).rowcount
@@ -389,6 +418,7 @@ def purge_expired(
             texts = [
                 r.text for r in conn.execute(select(m.c.text).where(m.c.conversation_id.in_(ids)))
             ]
+            texts += _erase_translations(conn, messages=texts)
             needles = _needles([*texts, *(r.subject for r in expired)])
             draft_ids = [
                 int(r.id) for r in conn.execute(select(d.c.id).where(d.c.conversation_id.in_(ids)))

@@ -440,6 +440,33 @@ token, before ``expires_at``; the draft's agent, prompt version, model and overr
 are copied so that answers can be broken down by them."""
 
 
+translations = Table(
+    "translations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),
+    Column("draft_id", Integer, ForeignKey("drafts.id"), index=True),
+    Column("customer_id", String(100), index=True),
+    Column("source_hash", String(64), nullable=False, index=True),
+    Column("source_lang", String(8), nullable=False),
+    Column("target_lang", String(8), nullable=False),
+    Column("register", String(8)),
+    Column("source_text", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("prompt_version", String(100), nullable=False),
+    Column("findings", JSON, nullable=False, default=list),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_by", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+"""Machine translations (``assistant.translate``): an incoming ``message`` shown in the agent's
+language (cached by ``source_hash`` of the text, target language and model), or a ``reply`` the
+agent wrote in their language and had translated for the customer: both versions are kept, with
+the consistency findings (rule T1) of the translation; the latest ``active`` one of a draft is
+what the draft's checks compare the customer version with."""
+
+
 DRAFT_FIELDS = frozenset(c.name for c in drafts.columns) - {"id", "created_at", "updated_at"}
 
 

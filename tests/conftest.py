@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.fakellm import FakeLLM
+
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,14 +59,16 @@ def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     # Streamlit's AppTest leaves the page it ran as ``__main__``; a later test that spawns
     # processes would run that page again in each child. Every test gets the main it started with.
     monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
-    from assistant.config import use_brand
+    from assistant.config import use_brand, use_ko_register
     from assistant.resources import use_team_folders
 
     use_team_folders()  # no team prompts or suites left over from another test
     use_brand()  # nor another test's brand
+    use_ko_register()  # nor its speech levels
     yield data
     use_team_folders()
     use_brand()
+    use_ko_register()
 
 
 @pytest.fixture(scope="session")
@@ -107,3 +111,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return PG_URL
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLLM]:
+    """The local fake OpenAI-compatible model (model ``openai/fake`` at ``fake.api_base``),
+    with short retry pauses and a dummy API key."""
+    from assistant import llm
+
+    monkeypatch.setattr(llm, "BACKOFF_BASE", 0.01)
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
+    with FakeLLM() as server:
+        yield server

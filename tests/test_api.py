@@ -283,6 +283,17 @@ def test_a_customer_sent_with_the_request_is_created_then_updated(api: Api) -> N
     assert "Robin" in first["draft"] and again["language"] == "en"
 
 
+def test_the_reply_is_in_the_customers_language_else_the_messages(api: Api) -> None:
+    with api.client() as c:
+        new = _draft(c, "I cannot log in since yesterday.", customer={"id": "crm-90", "name": "Kai"})
+        korean = _draft(c, "Hi, I forgot my password.", customer_id="cus_ko_minji")
+        anonymous = _draft(c, "iPhone에서 sync가 안 돼요")
+    assert new["language"] == "en" and korean["language"] == "ko"  # minji is stored as Korean
+    assert "김민지 고객님" in korean["draft"]
+    assert all("/ko/articles/" in s["url"] for s in korean["sources"])
+    assert anonymous["language"] == "ko"  # Korean with English words is Korean
+
+
 def test_an_oversized_body_is_413(api: Api) -> None:
     big = {"message": "가" * (300 * 1024)}
     with api.client() as c:

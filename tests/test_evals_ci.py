@@ -1,10 +1,10 @@
-"""CI gate: every eval suite, run with the offline drafter and the mock model on prompts v1 and
-v2, must not regress against the committed baseline (``evals/results/baseline/``), and every
+"""CI gate: every eval suite, run with the offline drafter and the mock model on prompts v1, v2
+and v3, must not regress against the committed baseline (``evals/results/baseline/``), and every
 prompt template must be rendered by at least one case of that run.
 
 Refresh the baseline on purpose, after checking what changed, with::
 
-    reply-assistant eval --prompt v1 --prompt v2 --model offline --model mock/follow \\
+    reply-assistant eval --prompt v1 --prompt v2 --prompt v3 --model offline --model mock/follow \\
         --out evals/results/baseline
 """
 
@@ -44,7 +44,7 @@ def _ci_run(demo_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         outcome = run_eval(
             load_settings(data_dir=demo_data),
             [],
-            ["v1", "v2"],
+            ["v1", "v2", "v3"],
             ["offline", "mock/follow"],
             out_dir=tmp_path / "run",
             baseline=BASELINE,
@@ -71,6 +71,10 @@ def test_no_regression_against_the_committed_baseline(
     assert outcome.exit_code == 0
     social = outcome.run.summary["suites"]["social"]
     assert social["v2 × mock/follow"]["pass_rate"] > social["v1 × mock/follow"]["pass_rate"]
+    bilingual = outcome.run.summary["suites"]["bilingual"]  # v3 states the speech level
+    assert bilingual["v3 × mock/follow"]["pass_rate"] == bilingual["offline"]["pass_rate"] == 1.0
+    assert bilingual["v3 × mock/follow"]["pass_rate"] > bilingual["v2 × mock/follow"]["pass_rate"]
+    assert outcome.run.summary["suites"]["translation"]["all"]["pass_rate"] == 1.0
 
 
 def test_every_template_is_exercised_by_an_eval_case(

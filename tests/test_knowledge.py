@@ -122,6 +122,57 @@ def test_langchain_retriever_returns_documents_with_sources(demo_kb: KnowledgeBa
     assert "환불" in docs[0].page_content
 
 
+@pytest.mark.parametrize(
+    ("query", "lang", "expected"),
+    [
+        ("요금제를 플러스에서 무료로 바꾸고 싶어요", "ko", "ko/change-plan"),
+        ("How do I downgrade from Plus to Free?", "en", "en/change-plan"),
+        ("실수로 지운 노트를 되살리고 싶어요", "ko", "ko/trash-restore"),
+        ("I deleted a note by accident, can I restore it?", "en", "en/trash-version-history"),
+        ("I deleted a note by accident, can I restore it?", "ko", "ko/trash-restore"),
+        ("iPhone에서 sync가 안 돼요. 노트가 Mac에 안 보여요", "ko", "ko/sync-troubleshooting"),
+    ],
+)
+def test_a_reply_links_the_article_in_its_own_language_where_one_exists(
+    demo_kb: KnowledgeBase, query: str, lang: str, expected: str
+) -> None:
+    """Ranked across languages, then each hit is its translation in the reply's language
+    (pairs named by the front matter's ``key``, like ko/trash-restore and
+    en/trash-version-history), and other-language articles go when the reply's exist."""
+    links = demo_kb.in_language(demo_kb.search(query, k=4, lang=lang), lang)
+    assert links[0].doc_id == expected
+    assert all(h.lang == lang for h in links), [h.doc_id for h in links]
+    assert len({h.doc_id for h in links}) == len(links)
+
+
+def test_an_article_only_in_the_other_language_is_still_linked(demo_kb: KnowledgeBase) -> None:
+    links = demo_kb.in_language(
+        demo_kb.search("회사 계정으로 SSO 로그인을 설정하려면 어떻게 하나요?", k=4, lang="ko"), "ko"
+    )
+    assert links[0].doc_id == "en/team-sso" and links[0].lang == "en"
+    assert all(h.lang == "ko" for h in links[1:])
+
+
+def test_a_pinned_article_becomes_its_translation(demo_kb: KnowledgeBase) -> None:
+    pinned = [demo_kb.get("en/refunds"), demo_kb.get("en/team-sso")]
+    swapped = demo_kb.translated([h for h in pinned if h is not None], "ko")
+    assert [h.doc_id for h in swapped] == ["ko/refunds", "en/team-sso"]
+    assert swapped[0].url.endswith("/ko/articles/refunds")
+
+
+def test_bilingual_set_links_only_the_reply_language_where_it_exists(
+    demo_kb: KnowledgeBase,
+) -> None:
+    report = evaluate_retrieval(demo_kb, REPO / "evals" / "retrieval_bilingual.jsonl", k=3)
+    links = report["links"]
+    assert links["n_translated"] >= 20 and links["n"] > links["n_translated"]
+    wrong = [
+        c["id"] for c in report["cases"] if c["category"] != "cross" and not c["links_in_language"]
+    ]
+    assert links["all_in_reply_language_where_translated"] == 1.0, wrong
+    assert report["overall"]["hit@3"] >= 0.95
+
+
 def test_shipped_retrieval_set_meets_the_targets(demo_kb: KnowledgeBase) -> None:
     report = evaluate_retrieval(demo_kb, REPO / "evals" / "retrieval.jsonl", k=3)
     assert report["overall"]["n"] >= 40
@@ -130,6 +181,7 @@ def test_shipped_retrieval_set_meets_the_targets(demo_kb: KnowledgeBase) -> None
     assert report["overall"]["hit@3"] >= 0.95, failed
     assert report["overall"]["hit@1"] >= 0.8
     assert 0 < report["overall"]["mrr"] <= 1
+    assert report["links"]["all_in_reply_language_where_translated"] == 1.0
 
 
 # ----- ingest ------------------------------------------------------------------------------
@@ -222,8 +274,73 @@ def test_front_matter_id_and_tags_are_kept(kb: KnowledgeBase, tmp_path: Path) ->
             "lang": "ko",
             "url": "https://help.example/a",
             "tags": ["알림", "설정"],
+            "key": "custom-id",
         }
     ]
+
+
+def _pair(folder: Path, key_ko: str | None, key_en: str | None) -> None:
+    """A Korean and an English article on one topic under different file names."""
+    _article(folder / "ko" / "restore.md", "노트 복구", "휴지통에서 지운 노트를 복구할 수 있습니다.", "ko",
+             **({"key": key_ko} if key_ko else {}))  # fmt: skip
+    _article(folder / "en" / "recover.md", "Recover notes", "Deleted notes stay in the trash.", "en",
+             **({"key": key_en} if key_en else {}))  # fmt: skip
+
+
+def test_front_matter_key_pairs_translations_with_different_names(
+    kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    folder = tmp_path / "help"
+    _pair(folder, None, None)
+    kb.ingest([folder])
+    assert {
+        h.doc_id for h in kb.search("recover deleted notes from the trash", k=2, lang="ko")
+    } == {
+        "ko/restore",
+        "en/recover",
+    }  # no key: two articles
+    _pair(folder, "restore", "restore")
+    assert kb.ingest([folder]).updated == 2
+    for reopened in (kb, KnowledgeBase(kb.settings)):  # this process, and a fresh one's saved view
+        ids = [h.doc_id for h in reopened.search("recover deleted notes from the trash", lang="ko")]
+        assert ids == ["ko/restore"]
+        assert (
+            reopened.translated([h for h in [reopened.get("en/recover")] if h], "ko")[0].lang
+            == "ko"
+        )
+    assert {d["key"] for d in kb.documents()} == {"restore"}
+
+
+def test_a_key_used_twice_in_one_language_names_the_file(kb: KnowledgeBase, tmp_path: Path) -> None:
+    folder = tmp_path / "help"
+    _article(folder / "a.md", "Sync", "Sync happens every few seconds.", key="sync")
+    _article(folder / "b.md", "Sync again", "Sync runs in the background.", key="sync")
+    with pytest.raises(InputError) as err:
+        kb.ingest([folder])
+    assert "b.md: key" in str(err.value) and "a.md" in str(err.value)
+    assert kb.count() == 0
+    (folder / "b.md").unlink()
+    kb.ingest([folder])
+    other = _article(tmp_path / "later" / "c.md", "Sync later", "Sync is quick.", key="sync")
+    with pytest.raises(InputError, match="c.md: key"):
+        kb.ingest([other])  # against what is already stored, too
+
+
+def test_a_stored_document_whose_key_differs_is_stored_again(tmp_path: Path) -> None:
+    """Chunks stored before keys were kept carry none: the key derived from the id stands in,
+    and a file whose front matter names another key is not skipped as unchanged."""
+    from assistant.knowledge.files import parse_file
+    from assistant.knowledge.ingest import intact
+
+    path = _article(tmp_path / "ko" / "restore.md", "복구", "노트를 복구합니다.", "ko", key="trash")
+    doc = parse_file(path, tmp_path, chunk=False)
+    old = {"doc_id": "ko/restore", "hash": doc.digest, "chunks": 1, "n_chunks": 1}
+    assert not intact(old, doc)
+    assert intact({**old, "key": "trash"}, doc)
+    plain = parse_file(
+        _article(tmp_path / "ko" / "plain.md", "평범", "본문입니다.", "ko"), tmp_path, chunk=False
+    )
+    assert intact({"doc_id": "ko/plain", "hash": plain.digest, "chunks": 1}, plain)
 
 
 def test_txt_and_html_files_are_ingested(kb: KnowledgeBase, tmp_path: Path) -> None:

@@ -351,7 +351,13 @@ def test_missing_follow_up_is_an_error_when_the_situation_needs_one() -> None:
 
 
 def test_rules_texts_and_explain() -> None:
-    assert set(RULES) == {f"R{i}" for i in range(1, 7)} | {f"F{i}" for i in range(1, 10)} | {"C1"}
+    assert set(RULES) == {f"R{i}" for i in range(1, 7)} | {f"F{i}" for i in range(1, 10)} | {
+        "C1",
+        "K1",
+        "T1",
+    }
+    assert (RULES["K1"].name, RULES["K1"].severity) == ("mixed_register", "warning")
+    assert (RULES["T1"].name, RULES["T1"].severity) == ("translation_mismatch", "error")
     assert "목요일까지" in RULES["F2"].fix["ko"]
     assert explain("F4", "en").startswith("F4 refund_refusal")
     ko = check("환불은 불가합니다.", ui_lang="ko").findings[0]

@@ -6,14 +6,11 @@ workspace's customer panel with links that open the message."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from assistant import history, llm, summary
+from assistant import history, summary
 from assistant.config import load_settings
 from assistant.models import Customer
 from assistant.store import Store
@@ -78,14 +75,6 @@ def test_the_extractive_summary_quotes_dated_sentences_linked_to_their_messages(
     ]
     assert summary.summarize(store, "cus_t", load_settings(summary_min_messages=7)) is None
     store.dispose()
-
-
-@pytest.fixture
-def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeLLM]:
-    monkeypatch.setattr(llm, "BACKOFF_BASE", 0.01)
-    monkeypatch.setenv("OPENAI_API_KEY", "test-key")
-    with FakeLLM() as server:
-        yield server
 
 
 def test_a_configured_model_writes_it_and_every_point_cites_a_message(

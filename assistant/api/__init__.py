@@ -275,6 +275,10 @@ def create_app(deps: Deps, *, max_body: int = MAX_BODY, background: bool = True)
                 raise InputError("differs from customer_id", where="customer.id")
             if not given:
                 raise InputError("send customer_id or customer.id", where="customer.id")
+            if "language" not in profile and history.get_customer(store, str(given)) is None:
+                from assistant.text import detect_language
+
+                profile["language"] = detect_language(body.message)  # a new customer's own
             body.customer_id = history.save_profile(store, profile, actor=actor.name)
         req = DraftRequest(
             message=body.message,

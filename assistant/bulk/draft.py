@@ -65,6 +65,12 @@ class _NoKnowledge:
     def get(self, doc_id: str) -> None:
         return None
 
+    def translated(self, hits: list[Any], lang: str) -> list[Any]:
+        return list(hits)
+
+    def in_language(self, hits: list[Any], lang: str) -> list[Any]:
+        return list(hits)
+
     def known_urls(self) -> set[str]:
         return set()
 

@@ -651,6 +651,8 @@ def eval_command(
     return outcome.exit_code
 
 
+BILINGUAL_SET = "retrieval_bilingual.jsonl"
+"""Reported beside the retrieval set: queries whose reply language is the customer's."""
 MEASURE_SETS = {
     "retrieval": "retrieval.jsonl",
     "triage": "triage.jsonl",
@@ -682,8 +684,12 @@ def measure(
 
         settings = _settings(data_dir)
         require_data(settings)
-        result = evaluate_retrieval(KnowledgeBase(settings), path)
-        headline = {"overall": result["overall"], **result["by_category"]}
+        kb = KnowledgeBase(settings)
+        result = evaluate_retrieval(kb, path)
+        headline = {"overall": result["overall"], **result["by_category"], "links": result["links"]}
+        if file is None:  # the shipped bilingual set too: customers writing in either language
+            both = evaluate_retrieval(kb, labelled_set(BILINGUAL_SET))
+            headline["bilingual"] = {"overall": both["overall"], "links": both["links"]}
     elif what == "triage":
         from assistant.evals.triage import evaluate_triage
 

@@ -36,6 +36,7 @@ from assistant.errors import InputError
 from assistant.evals import runner
 from assistant.evals.runner import Controls
 from assistant.evals.suites import (
+    OWN_MODEL_TARGETS,
     SHARED,
     Case,
     Run,
@@ -222,7 +223,7 @@ def _total(suites: list[Suite], variants: list[Variant], ctl: Controls) -> int:
             if suite.target == "draft":
                 n += len(runner.jobs_of(case, variants, ctl, suite.name))
             else:
-                repeats = ctl.repeat if suite.target in ("triage", "judge") else 1
+                repeats = ctl.repeat if suite.target in OWN_MODEL_TARGETS else 1
                 n += sum((suite.name, case.id, SHARED, r) not in ctl.done for r in range(repeats))
     return n
 

@@ -14,6 +14,10 @@ Kinds (``type`` in a suite file), with what ``value`` means:
 - ``max_length``: characters as the channel's platform counts them (``playbook.count_chars``);
   ``null`` means the channel's own limit (none for email).
 - ``links_in_kb``: every URL in the reply is a knowledge-base URL.
+- ``link_language``: ``ko`` or ``en`` (default: the case's language); every help-center
+  article the reply links is in that language (score: the share that is).
+- ``register``: ``haeyo`` or ``hapsyo`` (default: the channel's speech level, setting
+  ``ko_register``); every Korean sentence that has a level is in that one (score: the share).
 - ``retrieved``: expected doc ids in the top ``k`` (default 3) results (hit@k); score =
   1/rank, so ``threshold: 1`` asks for rank 1.
 - ``situations``: expected triage situations (``mode: exact`` (default) or ``includes``).
@@ -46,6 +50,8 @@ KINDS = (
     "language",
     "max_length",
     "links_in_kb",
+    "link_language",
+    "register",
     "retrieved",
     "situations",
     "llm_judge",
@@ -121,6 +127,8 @@ class Context:
     """What assertions may need besides the output."""
 
     known_urls: set[str] | None = None
+    url_langs: dict[str, str] | None = None
+    """The language of each help-center article, by its URL (``link_language``)."""
     case_language: str | None = None
     judge: Callable[[str, str, Assertion], tuple[float, str]] | None = None
 
@@ -250,6 +258,36 @@ def _links(out: Output, ctx: Context) -> tuple[float, str]:
     return 1.0, f"{len(urls)} link(s), all in the knowledge base"
 
 
+def _link_language(a: Assertion, out: Output, ctx: Context) -> tuple[float, str]:
+    from assistant.playbook.privacy import normalise_url, url_spans
+
+    expected = str(a.value or ctx.case_language or out.language)
+    langs = {normalise_url(u): lang for u, lang in (ctx.url_langs or {}).items()}
+    linked = [out.text[s:e] for s, e in url_spans(out.text)]
+    found = [(u, langs[normalise_url(u)]) for u in linked if normalise_url(u) in langs]
+    if not found:
+        return 1.0, "no help-center link"
+    other = [u for u, lang in found if lang != expected]
+    score = 1.0 - len(other) / len(found)
+    return (
+        score,
+        f"not in {expected}: {other[0]}" if other else f"{len(found)} link(s) in {expected}",
+    )
+
+
+def _register(a: Assertion, out: Output) -> tuple[float, str]:
+    from assistant import speech
+    from assistant.config import ko_register
+
+    expected = str(a.value or ko_register(out.channel))
+    levelled = [s for s in speech.levels(out.text) if s.level]
+    if not levelled:
+        return 1.0, "no Korean sentence with a speech level"
+    off = [s.text for s in levelled if s.level != expected]
+    score = 1.0 - len(off) / len(levelled)
+    return score, f"not in {expected}: {off[0][:40]!r}" if off else f"all in {expected}"
+
+
 def _retrieved(a: Assertion, out: Output) -> tuple[float, str]:
     k = int(a.options.get("k", 3))
     expected = _as_list(a.value)
@@ -306,6 +344,8 @@ def _score(a: Assertion, out: Output, ctx: Context) -> tuple[float, str]:
         "language": lambda: _language(a, out, ctx),
         "max_length": lambda: _max_length(a, out),
         "links_in_kb": lambda: _links(out, ctx),
+        "link_language": lambda: _link_language(a, out, ctx),
+        "register": lambda: _register(a, out),
         "retrieved": lambda: _retrieved(a, out),
         "situations": lambda: _situations(a, out),
         "cost_max": lambda: _usage_max(a, out, "cost_usd", "USD"),

@@ -1,9 +1,13 @@
-"""Retrieval quality on a labelled set: hit@1, hit@k and MRR, overall and per category.
+"""Retrieval quality on a labelled set: hit@1, hit@k and MRR, overall and per category, and
+the language of the links a draft would carry.
 
-Cases are JSON lines ``{"id", "query", "lang", "expected": [doc_id, ...]}``. A case is in
-category ``cross`` when none of its expected documents is in the query's language, else in
-the query's language (``ko`` or ``en``). The query language is passed to the search as the
-preferred language, as the drafting pipeline does with the triaged language.
+Cases are JSON lines ``{"id", "query", "lang", "expected": [doc_id, ...]}``; ``lang`` is the
+reply's language (the customer's), which may differ from the query's. A case is in category
+``cross`` when none of its expected documents is in that language, else in that language
+(``ko`` or ``en``). The language is passed to the search as the preferred language, as the
+drafting pipeline does. ``links`` counts the cases whose links (the top k as
+:meth:`KnowledgeBase.in_language` keeps them for a reply) are all in the reply language, overall
+and where the expected article exists in that language (target: all of those).
 """
 
 from __future__ import annotations
@@ -46,8 +50,24 @@ def _summary(results: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _link_summary(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The share of cases whose links are all in the reply language, overall and where the
+    expected article exists in that language (its category is not ``cross``)."""
+
+    def share(rows: list[dict[str, Any]]) -> float | None:
+        return round(sum(r["links_in_language"] for r in rows) / len(rows), 4) if rows else None
+
+    translated = [r for r in results if r["category"] != "cross"]
+    return {
+        "n": len(results),
+        "all_in_reply_language": share(results),
+        "n_translated": len(translated),
+        "all_in_reply_language_where_translated": share(translated),
+    }
+
+
 def evaluate_retrieval(kb: KnowledgeBase, cases_path: Path, k: int = 3) -> dict[str, Any]:
-    """Search every case and score it: ``{"k", "overall", "by_category", "cases"}``.
+    """Search every case and score it: ``{"k", "overall", "by_category", "links", "cases"}``.
 
     ``overall`` and each category hold ``n``, ``hit@1``, ``hit@k`` (also under ``hit@3`` when
     k is 3) and ``mrr`` (reciprocal rank of the first expected document within the top k).
@@ -58,6 +78,7 @@ def evaluate_retrieval(kb: KnowledgeBase, cases_path: Path, k: int = 3) -> dict[
         hits = kb.search(case["query"], k=k, lang=case["lang"])
         found = [h.doc_id for h in hits]
         rank = next((i for i, d in enumerate(found, 1) if d in case["expected"]), None)
+        links = kb.in_language(hits, case["lang"])
         results.append(
             {
                 "id": case["id"],
@@ -66,6 +87,8 @@ def evaluate_retrieval(kb: KnowledgeBase, cases_path: Path, k: int = 3) -> dict[
                 "expected": case["expected"],
                 "found": found,
                 "rank": rank,
+                "links": [h.doc_id for h in links],
+                "links_in_language": all(h.lang == case["lang"] for h in links),
             }
         )
     categories = sorted({r["category"] for r in results})
@@ -75,6 +98,7 @@ def evaluate_retrieval(kb: KnowledgeBase, cases_path: Path, k: int = 3) -> dict[
         "by_category": {
             c: _summary([r for r in results if r["category"] == c]) for c in categories
         },
+        "links": _link_summary(results),
         "cases": results,
     }
     for block in [report["overall"], *report["by_category"].values()]:

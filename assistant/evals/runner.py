@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.errors import InputError, ModelError
 from assistant.evals.assertions import Context, Output, Result, evaluate
 from assistant.evals.results import Summariser, row_key, row_line
-from assistant.evals.suites import SHARED, Case, Stats, Suite, Variant
+from assistant.evals.suites import OWN_MODEL_TARGETS, SHARED, Case, Stats, Suite, Variant
 
 if TYPE_CHECKING:
     from assistant.evals.caller import CallerPool
@@ -158,6 +158,7 @@ class SuiteRun:
     repeat_field: bool
     caller: CallerPool | None = None
     known_urls: set[str] | None = None
+    url_langs: dict[str, str] | None = None
     judges: dict[str, Any] = field(default_factory=dict)
 
 
@@ -380,7 +381,8 @@ def run_other_suite(sr: SuiteRun) -> None:
     """A retrieve, check, triage or judge suite, case by case (no variants)."""
     seq = 0
     for case in sr.suite.cases:
-        for repeat in range(sr.controls.repeat if sr.suite.target in ("triage", "judge") else 1):
+        own_model = sr.suite.target in OWN_MODEL_TARGETS
+        for repeat in range(sr.controls.repeat if own_model else 1):
             if (sr.suite.name, case.id, SHARED, repeat) in sr.controls.done:
                 continue
             out = _run_other(sr.suite, case, sr.deps)
@@ -389,13 +391,16 @@ def run_other_suite(sr: SuiteRun) -> None:
 
 
 def _run_other(suite: Suite, case: Case, deps: Deps) -> Output:
-    """A retrieve or check case (no model), or a triage or judge case (its own model)."""
+    """A retrieve or check case (no model), or a triage, judge or translate case (its own
+    model)."""
     from assistant.evals import steps
 
     if suite.target == "triage":
         return steps.run_triage(case, deps.settings)
     if suite.target == "judge":
         return steps.run_judge(case, deps.settings)
+    if suite.target == "translate":
+        return steps.run_translate(case, deps.settings)
     if suite.target == "retrieve":
         k = max([int(a.options.get("k", 3)) for a in case.asserts] + [5])
         hits = deps.kb.search(case.message, k=k, lang=case.lang)
@@ -415,8 +420,11 @@ def row(sr: SuiteRun, case: Case, variant: str, out: Output, repeat: int = 0) ->
     """Score the case's assertions on an output: the row written to ``cases.jsonl``."""
     if sr.known_urls is None:
         sr.known_urls = sr.deps.kb.known_urls()
+    if sr.url_langs is None:
+        sr.url_langs = {str(d["url"]): str(d["lang"]) for d in sr.deps.kb.documents() if d["url"]}
     ctx = Context(
         known_urls=sr.known_urls,
+        url_langs=sr.url_langs,
         case_language=case.lang,
         judge=_judge(sr, case.lang or out.language or "ko"),
     )

@@ -76,7 +76,7 @@ def run_judge(case: Case, settings: Settings) -> Output:
 
     model, version = _model(case), _version(case, TEMPLATE)
     text = str(case.data.get("text", ""))
-    rules = [str(r) for r in case.data.get("rules") or RULES]
+    rules = [str(r) for r in case.data.get("rules") or RULES if r != "T1"]
     shown = {
         "channel": case.channel,
         "situations": case.data.get("situations"),
@@ -114,3 +114,42 @@ def run_check(case: Case) -> Output:
         system_prompt=case.data.get("system_prompt"),
     )
     return Output(text=text, channel=case.channel, rules=[f.rule for f in result.findings])
+
+
+def run_translate(case: Case, settings: Settings) -> Output:
+    """A translation by the case's model (target ``translate``): the agent's reply ``text``
+    into ``lang`` and the channel's speech level (kind ``reply``, the default; its rules are
+    the consistency check's T1 and the playbook's on the translation, the version the customer
+    gets), or the customer's ``message`` into ``lang`` (kind ``message``). A ``mock/*`` model
+    answers with the case's ``answer``: the scripted output of a fake model, so that the
+    prompt, the client and the checks around it are what is measured."""
+    from assistant import llm, playbook, translate
+    from assistant.llm.mock import is_mock, litellm_model
+
+    model, kind = _model(case), str(case.data.get("kind") or "reply")
+    if kind not in ("reply", "message"):
+        raise InputError("kind must be reply or message", where=f"case {case.id}")
+    extra: dict[str, Any] = {}
+    if is_mock(model):
+        if not case.data.get("answer"):
+            raise InputError(
+                "a translate case with a mock model needs 'answer'", where=f"case {case.id}"
+            )
+        extra["mock_response"] = str(case.data["answer"])
+    own = llm.with_model(settings, litellm_model(model), temperature=0.0)
+    target = case.lang or "ko"
+    out = Output(channel=case.channel, model=model, language=target)
+    try:
+        if kind == "message":
+            out.text, out.prompt = translate.message_text(own, case.message, target, **extra)
+            return out
+        done = translate.translate_text(
+            own, str(case.data.get("text", "")), target, channel=case.channel, **extra
+        )
+    except ModelError as exc:
+        out.error = str(exc)
+        return out
+    out.text, out.prompt = done.text, done.prompt_version
+    checked = playbook.check(done.text, channel=case.channel, lang=target, situations=[])
+    out.rules = [f.rule for f in done.findings] + [f.rule for f in checked.findings]
+    return out

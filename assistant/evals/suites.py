@@ -2,7 +2,7 @@
 
 A suite (``<name>.yaml`` in the team's suites folder or the shipped ones, or ``.jsonl`` with
 an optional ``{"suite": {...}}`` header line) has a ``target``: ``draft``, ``retrieve``,
-``check``, ``triage`` or ``judge`` (:mod:`assistant.evals.steps`); it may wrap a labelled
+``check``, ``triage``, ``judge`` or ``translate`` (:mod:`assistant.evals.steps`); it may wrap a labelled
 file (``source: ../retrieval.jsonl``) instead of listing ``cases``.
 """
 
@@ -18,11 +18,14 @@ from assistant import resources
 from assistant.errors import InputError
 from assistant.evals.assertions import Assertion
 
-TARGETS = ("draft", "retrieve", "check", "triage", "judge")
+TARGETS = ("draft", "retrieve", "check", "triage", "judge", "translate")
+OWN_MODEL_TARGETS = ("triage", "judge", "translate")
+"""Targets whose cases name their own model (repeated with ``--repeat``)."""
 SUITE_SUFFIXES = (".yaml", ".yml", ".jsonl")
 SHARED = "all"
-"""The variant name of retrieve, check, triage and judge suites, whose results do not depend on
-the prompt version or model of the run's variants (triage and judge cases name their own)."""
+"""The variant name of retrieve, check, triage, judge and translate suites, whose results do not
+depend on the prompt version or model of the run's variants (triage, judge and translate cases
+name their own)."""
 
 
 @dataclass

@@ -45,12 +45,12 @@ from assistant.knowledge.index import (
     build_index,
     chroma_fingerprint,
     extend_index,
+    key_of,
     load_index,
     nearest,
     save_index,
     stored_ids,
     top_rows,
-    translation_key,
 )
 from assistant.knowledge.ingest import (
     Progress,
@@ -70,8 +70,11 @@ DEFAULT_FUSION = "convex:0.05"
 CANDIDATES = 60
 RRF_K = 60
 SNIPPET_CHARS = 240
+NEAR_TIE = 0.1
+"""An article in the other language outranks the reply language's best article for a reply's
+links only by at least this much of the top score (a near tie goes to the customer's language)."""
 _BATCH = 256
-_DOC_FIELDS = ("doc_id", "title", "url", "lang", "tags")
+_DOC_FIELDS = ("doc_id", "title", "url", "lang", "tags", "key")
 
 
 class IngestReport(BaseModel):
@@ -192,11 +195,11 @@ class KnowledgeBase:
             parsed.append(parse_file(file, root, chunk=False))
             if progress:
                 progress("files", n, len(files))
-        check_unique(parsed)
         self._index = None
         existing = self._existing()
-        changed = [d for d in parsed if not intact(existing.get(d.doc_id), d.digest)]
         stale = stale_documents(existing, parsed, paths if prune else [])
+        check_unique(parsed, {i: m for i, m in existing.items() if i not in stale})
+        changed = [d for d in parsed if not intact(existing.get(d.doc_id), d)]
         report = IngestReport(unchanged=len(parsed) - len(changed), removed=len(stale))
         if not changed and not stale:
             return report
@@ -246,7 +249,7 @@ class KnowledgeBase:
             return 0
 
     def documents(self) -> list[dict[str, Any]]:
-        """Every document (doc_id, title, url, lang, tags), sorted by id, for listings."""
+        """Every document (doc_id, title, url, lang, tags, translation key), sorted by id."""
         try:
             docs = self._load().docs
         except InputError:
@@ -256,6 +259,7 @@ class KnowledgeBase:
             meta = docs[doc_id]
             row = {k: meta.get(k, "") for k in _DOC_FIELDS}
             row["tags"] = [t for t in str(meta.get("tags", "")).split(",") if t]
+            row["key"] = key_of(meta)
             out.append(row)
         return out
 
@@ -364,6 +368,38 @@ class KnowledgeBase:
         top = ranked[0][1][0] if ranked and ranked[0][1][0] > 0 else 1.0
         return [_hit(index, row, score / top) for _, (score, row) in ranked]
 
+    # ----- the reply's language ------------------------------------------------------------
+    def translated(self, hits: list[SearchHit], lang: str) -> list[SearchHit]:
+        """``hits`` with each one replaced by its translation in ``lang`` where one exists (at
+        the hit's score), each article once, in order."""
+        try:
+            index = self._load()
+        except InputError:
+            return list(hits)
+        out: list[SearchHit] = []
+        seen: set[str] = set()
+        for hit in hits:
+            meta = index.docs.get(hit.doc_id)
+            version = index.translations.get(key_of(meta), {}).get(lang) if meta else None
+            if version and version != hit.doc_id and version in index.first_row:
+                hit = _hit(index, index.first_row[version], hit.score)
+            if hit.doc_id not in seen:
+                seen.add(hit.doc_id)
+                out.append(hit)
+        return out
+
+    def in_language(self, hits: list[SearchHit], lang: str) -> list[SearchHit]:
+        """The articles a reply in ``lang`` links, from ranked ``hits``: each replaced by its
+        translation in ``lang`` (:meth:`translated`), then only articles in ``lang``, unless
+        none exists for the best matches: articles in the other language that score clearly
+        above every ``lang`` article (by :data:`NEAR_TIE` or more) stay, and the draft marks them
+        as being in that language."""
+        found = self.translated(hits, lang)
+        first = next((h for h in found if h.lang == lang), None)
+        if first is None:
+            return found
+        return [h for h in found if h.lang == lang or h.score >= first.score + NEAR_TIE]
+
     def as_retriever(self, k: int = 4) -> Any:
         """A langchain-core ``BaseRetriever`` over this knowledge base (returns ``Document``s)."""
         from assistant.knowledge.retriever import make_retriever
@@ -377,7 +413,7 @@ def _prefer_language(
     """One document per translation group: the ``lang`` one where it exists, at the group's best."""
     groups: dict[str, list[str]] = {}
     for doc_id in best:
-        groups.setdefault(translation_key(doc_id), []).append(doc_id)
+        groups.setdefault(key_of(index.docs[doc_id]), []).append(doc_id)
     out: dict[str, tuple[float, int]] = {}
     for key, members in groups.items():
         score = max(best[m][0] for m in members)

@@ -1,7 +1,9 @@
 """Reading knowledge files: Markdown with YAML front matter, plain text and HTML, into chunks.
 
 A document's id defaults to its path without suffix, relative to the folder it was ingested
-from (``ko/password-reset``). Chunks follow headings, then sentences (Korean endings through
+from (``ko/password-reset``). Its translation ``key`` (front matter ``key``) is shared by the
+files of one article in each language; it defaults to the id without its ``ko/`` or ``en/``
+folder, so ``ko/refunds`` and ``en/refunds`` are translations of each other. Chunks follow headings, then sentences (Korean endings through
 Kiwi, see :func:`assistant.text.sentences`), up to about :data:`CHUNK_CHARS` characters.
 """
 
@@ -49,6 +51,7 @@ class ParsedDoc:
     lang: str
     tags: list[str]
     body: str
+    key: str
     source: Path
     root: Path
     digest: str
@@ -188,6 +191,7 @@ def _build_doc(meta: dict[str, Any], body: str, path: Path, root: Path, raw: str
     if lang not in {"ko", "en"}:
         raise InputError(f"lang must be 'ko' or 'en', not {lang!r}", where=f"{path}: lang")
     doc_id = _field_str(meta, "id", path) or path.relative_to(root).with_suffix("").as_posix()
+    key = _field_str(meta, "key", path) or translation_key(doc_id)
     digest = hashlib.sha256(f"{path.relative_to(root).as_posix()}\n{raw}".encode()).hexdigest()
     return ParsedDoc(
         doc_id=doc_id,
@@ -196,10 +200,18 @@ def _build_doc(meta: dict[str, Any], body: str, path: Path, root: Path, raw: str
         lang=lang,
         tags=_tags(meta, path),
         body=body,
+        key=key,
         source=path,
         root=root,
         digest=digest[:32],
     )
+
+
+def translation_key(doc_id: str) -> str:
+    """The translation key of a document without one in its front matter: its id without the
+    language folder (``ko/refunds`` and ``en/refunds`` share ``refunds``)."""
+    head, sep, rest = doc_id.partition("/")
+    return rest if sep and head in {"ko", "en"} else doc_id
 
 
 def _first_h1(body: str) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.knowledge.files import translation_key
 from assistant.text import BM25Index
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ FORMAT = 1
 
 @dataclass
 class Index:
-    """Chunk rows, documents, translations and the BM25 index; ``vectors`` (unit rows, one per
+    """Chunk rows, documents, translations (``{key: {lang: doc_id}}``) and the BM25 index; ``vectors`` (unit rows, one per
     chunk) when the store is local, so vector search needs no Chroma round trip."""
 
     ids: list[str]
@@ -64,17 +65,17 @@ def build_index(
     first_row: dict[str, int] = {}
     for i, meta in enumerate(metas):
         doc_id = str(meta["doc_id"])
-        translations.setdefault(translation_key(doc_id), {})[str(meta.get("lang"))] = doc_id
+        translations.setdefault(key_of(meta), {})[str(meta.get("lang"))] = doc_id
         if doc_id not in first_row or int(meta.get("chunk", 0)) == 0:
             first_row[doc_id] = i
     row = {cid: i for i, cid in enumerate(ids)}
     return Index(list(ids), metas, list(texts), docs, bm25, row, translations, first_row, vectors)
 
 
-def translation_key(doc_id: str) -> str:
-    """Documents with the same key are translations: ``ko/refunds`` and ``en/refunds``."""
-    head, sep, rest = doc_id.partition("/")
-    return rest if sep and head in {"ko", "en"} else doc_id
+def key_of(meta: dict[str, Any]) -> str:
+    """The translation key of a stored document (its chunks' metadata): the front matter's
+    ``key``, else the one derived from its id (documents stored before keys were kept)."""
+    return str(meta.get("key") or "") or translation_key(str(meta["doc_id"]))
 
 
 def chroma_fingerprint(chroma_dir: Path) -> str | None:

@@ -38,6 +38,7 @@ def chunk_rows(docs: list[ParsedDoc]) -> Rows:
             "url": doc.url,
             "lang": doc.lang,
             "tags": ",".join(doc.tags),
+            "key": doc.key,
             "source": str(doc.source),
             "root": str(doc.root),
             "hash": doc.digest,
@@ -130,9 +131,17 @@ def stale_documents(
     return stale
 
 
-def check_unique(parsed: list[ParsedDoc]) -> None:
-    """A document id used by two files is an InputError naming the second file."""
+def check_unique(parsed: list[ParsedDoc], existing: dict[str, dict[str, Any]]) -> None:
+    """A document id used by two files, or a translation key used by two documents of the same
+    language (here or already stored), is an InputError naming the second file."""
+    from assistant.knowledge.index import key_of
+
     seen: dict[str, Path] = {}
+    keys: dict[tuple[str, str], str] = {}
+    ids = {d.doc_id for d in parsed}
+    for doc_id, meta in existing.items():
+        if doc_id not in ids:
+            keys[(key_of(meta), str(meta.get("lang")))] = str(meta.get("source") or doc_id)
     for doc in parsed:
         if doc.doc_id in seen:
             raise InputError(
@@ -140,12 +149,23 @@ def check_unique(parsed: list[ParsedDoc]) -> None:
                 where=f"{doc.source}: id",
             )
         seen[doc.doc_id] = doc.source
+        other = keys.setdefault((doc.key, doc.lang), str(doc.source))
+        if other != str(doc.source):
+            raise InputError(
+                f"translation key {doc.key!r} is also used by {other} in the same language "
+                f"({doc.lang})",
+                where=f"{doc.source}: key",
+            )
 
 
-def intact(stored: dict[str, Any] | None, digest: str) -> bool:
+def intact(stored: dict[str, Any] | None, doc: ParsedDoc) -> bool:
     """True when the stored document is this file's content with all of its chunks (an ingest
-    killed half-way through a document leaves fewer; the next ingest replaces them)."""
-    if stored is None or stored.get("hash") != digest:
+    killed half-way through a document leaves fewer; the next ingest replaces them) and its
+    translation key (a document stored before keys were kept, whose file names one, is
+    stored again so that its translations pair up)."""
+    from assistant.knowledge.index import key_of
+
+    if stored is None or stored.get("hash") != doc.digest or key_of(stored) != doc.key:
         return False
     expected = stored.get("n_chunks")
     return expected in (None, "") or int(stored.get("chunks", 0)) == int(expected)

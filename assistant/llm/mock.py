@@ -5,9 +5,11 @@ deterministically from the *rendered prompt* (never from the labels of the case)
 literal-minded reader of the prompt, so that a change in what a prompt states shows up as a
 change in the reply:
 
-- language: Korean (존댓말) when the system prompt asks for Korean, else English;
+- language: Korean (존댓말) when the system prompt asks for Korean, else English; in 해요체
+  when it names that speech level (``Speech level for this channel: 해요체``), else in 하십시오체;
 - moves: one sentence for every rule id on the ``Required for this message:`` line
-  (R1 restates the customer's words, R2 links the first URL found in ``<sources>``,
+  (R1 restates the customer's words, R2 links the first URL found in ``<sources>``, marked
+  "(영문)" / "(in Korean)" when the prompt says that article is in the other language,
   R3 thanks, R4 apologises, R5 gives a window of two business days after ``Today is``,
   R6 greets the customer named on the ``Customer:`` line and introduces the team);
 - situations: one sentence for each situation on the ``Situations detected:`` line;
@@ -65,8 +67,10 @@ _SIGNATURE = re.compile(r"signature from ([^\n.]+)")
 _CUSTOMER = re.compile(r"^Customer: (.+?) \(plan", re.M)
 _TODAY = re.compile(r"Today is (\d{4}-\d{2}-\d{2})")
 _SOURCE_URL = re.compile(r"^\[\d+\] .*? — (https?://\S+)", re.M)
+_SOURCE_MARK = re.compile(r"^\[1\] .*? — https?://\S+ \(in (English|Korean):", re.M)
 _MESSAGE = re.compile(r"^<customer_message>\n(.*?)\n</customer_message>", re.S | re.M)
 _COMPANY = re.compile(r"customer-support team of ([^.\n]+)\.")
+_LEVEL = re.compile(r"^Speech level for this channel: (해요체|하십시오체)", re.M)
 
 _KO = {
     "greet": "안녕하세요, {name}. {company} 고객지원팀입니다.",
@@ -102,6 +106,8 @@ _EN = {
     "dm": "Please send us a DM so we can look at your account privately.",
     "sign": "Best regards,\n{agent}",
 }
+_MARKS = {("ko", "English"): " (영문)", ("en", "Korean"): " (in Korean)"}
+"""How a reply marks its link to an article the prompt says is in the other language."""
 # Dropped first when the reply is over its length: least essential last in this list.
 _KEEP_ORDER = ("R1", "R3", "R4", "R2", "dm", "R5", "greet", "S3", "S2", "S5", "S4", "S1")
 
@@ -128,6 +134,7 @@ def _prompt_facts(messages: list[dict[str, str]]) -> dict[str, Any]:
     budget = find(_BUDGET) or find(_FIT)
     return {
         "ko": "in Korean" in system,
+        "haeyo": find(_LEVEL) == "해요체",
         "public": "PUBLIC reply" in system,
         "required": required,
         "situations": situations,
@@ -138,6 +145,7 @@ def _prompt_facts(messages: list[dict[str, str]]) -> dict[str, Any]:
         "name": find(_CUSTOMER, where="user"),
         "today": find(_TODAY, where="user"),
         "url": find(_SOURCE_URL, where="user"),
+        "mark": find(_SOURCE_MARK, where="user"),
         "message": find(_MESSAGE, where="user"),
     }
 
@@ -156,7 +164,7 @@ def _parts(facts: dict[str, Any]) -> dict[str, str]:
         else ("고객님" if ko else "there"),
         "company": facts["company"],
         "issue": issue or ("도움이 필요하다" if ko else "you need a hand with the app"),
-        "url": facts["url"],
+        "url": facts["url"] + _MARKS.get((lang, facts["mark"]), ""),
         "window": format_window(business_days_after(today, 2), lang).removesuffix("까지"),
         "agent": facts["agent"],
     }
@@ -186,6 +194,10 @@ def mock_reply(messages: list[dict[str, str]], channel: str = "email") -> str:
     def length(text: str) -> int:
         return count_chars(text, channel) if facts["weighted"] else len(text)
 
+    if facts["ko"] and facts["haeyo"]:
+        from assistant.speech import HAEYO, convert
+
+        parts = {k: convert(v, HAEYO).text for k, v in parts.items()}
     keys = list(parts)
     budget = facts["budget"]
     while budget and keys and length(text_of(keys)) > budget:

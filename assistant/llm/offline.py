@@ -2,7 +2,8 @@
 
 It restates the customer's issue in their own words, greets them by name, apologises,
 thanks, links the best help-center articles, and says what happens next with an honest
-window counted in business days. The wording lives in ``prompts/offline_reply/``; this
+window counted in business days. A Korean reply ends its sentences in the channel's speech
+level (setting ``ko_register``: 해요체 or 하십시오체). The wording lives in ``prompts/offline_reply/``; this
 module only prepares the facts and picks the longest variant that fits the channel.
 """
 
@@ -60,6 +61,8 @@ class OfflineRequest:
     agent_name: str = "Support team"
     company: str = DEFAULT_BRAND.company
     today: date = field(default_factory=date.today)
+    register: str = ""
+    """The Korean speech level of the reply (``haeyo``/``hapsyo``; "" the channel's)."""
 
 
 def business_days_after(start: date, days: int) -> date:
@@ -146,13 +149,28 @@ def _window(req: OfflineRequest) -> tuple[str, str]:
     return format_window(due, req.language, days), kind
 
 
+LANGUAGE_MARK = {"ko": {"en": "영문"}, "en": {"ko": "in Korean"}}
+"""How a reply in one language marks a linked article written in the other."""
+
+
+def _link(source: SearchHit, language: str, public: bool) -> dict[str, str]:
+    """A link of the reply; an article in another language than the reply's is marked so
+    (after its title, or after the address in a public reply, which shows only the address)."""
+    mark = LANGUAGE_MARK.get(language, {}).get(source.lang)
+    if not mark:
+        return {"title": source.title, "url": source.url}
+    if public:
+        return {"title": source.title, "url": f"{source.url} ({mark})"}
+    return {"title": f"{source.title} ({mark})", "url": source.url}
+
+
 def compose(req: OfflineRequest, fits: Callable[[str], bool] | None = None) -> Generation:
     """Render the reply; for short channels, the longest variant that ``fits``."""
     window, kind = _window(req)
     public = req.channel in PUBLIC_CHANNELS
     name = req.customer.name if req.customer else ""
     best = req.sources[:1] + [s for s in req.sources[1:2] if not public and s.score >= 0.75]
-    links = [{"title": s.title, "url": s.url} for s in best]
+    links = [_link(s, req.language, public) for s in best]
     text = ""
     for brevity in (0, 1, 2, 3):
         limit = 24 if public and brevity else None
@@ -175,10 +193,20 @@ def compose(req: OfflineRequest, fits: Callable[[str], bool] | None = None) -> G
             window_kind=kind,
             overdue=[p.what for p in req.overdue],
         )
-        text = _tidy(text)
+        text = _in_register(_tidy(text), req)
         if fits is None or fits(text):
             break
     return Generation(text=text, model=OFFLINE_LABEL, latency_ms=0.0)
+
+
+def _in_register(text: str, req: OfflineRequest) -> str:
+    """A Korean reply with its endings in the channel's speech level (:mod:`assistant.speech`)."""
+    if req.language != "ko":
+        return text
+    from assistant import speech
+    from assistant.config import ko_register
+
+    return speech.convert(text, req.register or ko_register(req.channel)).text
 
 
 def _tidy(text: str) -> str:

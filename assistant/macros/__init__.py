@@ -273,9 +273,11 @@ def insert_into(
     customer: dict[str, Any],
     agent: str,
     draft_id: int | None,
+    register: str | None = None,
 ) -> str:
     """The editor's text with macro ``name`` rendered for this customer and appended (a new
-    paragraph); the use is recorded. A flagged macro is refused until it is fixed."""
+    paragraph); the use is recorded. A flagged macro is refused until it is fixed. A Korean
+    macro's endings are put in ``register`` (the reply channel's speech level) when given."""
     m = _get(store, name)
     if m.status == "flagged":
         raise MacroError(f"macro {name!r} is flagged by the playbook: fix it first", where=name)
@@ -288,6 +290,10 @@ def insert_into(
         agent={"name": agent},
         company=team.company,
     )
+    if register and m.lang == "ko":
+        from assistant.speech import convert
+
+        text = convert(text, register).text
     after = f"{editor_text.rstrip()}\n\n{text}" if editor_text.strip() else text
     with store.transaction() as conn:
         conn.execute(

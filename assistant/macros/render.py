@@ -48,7 +48,7 @@ class HelpCenter:
     @classmethod
     def from_documents(cls, docs: list[dict[str, Any]]) -> HelpCenter:
         """Built from :meth:`assistant.knowledge.KnowledgeBase.documents`."""
-        from assistant.knowledge import translation_key
+        from assistant.knowledge.files import translation_key
 
         hc = cls()
         for d in docs:
@@ -56,7 +56,8 @@ class HelpCenter:
             if not doc_id or not url:
                 continue
             hc.urls[doc_id] = url
-            hc.by_key.setdefault(translation_key(doc_id), {})[str(d.get("lang") or "")] = url
+            key = str(d.get("key") or "") or translation_key(doc_id)
+            hc.by_key.setdefault(key, {})[str(d.get("lang") or "")] = url
         return hc
 
     def known_urls(self) -> set[str]:

@@ -15,6 +15,7 @@ from assistant.playbook.channel import channel_limit, check_length, count_chars
 from assistant.playbook.doc import Doc, Hit
 from assistant.playbook.honorific import check_polite
 from assistant.playbook.judge import judge
+from assistant.playbook.levels import check_mixed_register, describe
 from assistant.playbook.policy import check_boundary, check_refund_refusal, check_retention_push
 from assistant.playbook.privacy import check_leak, check_links
 from assistant.playbook.required import required_moves
@@ -47,6 +48,7 @@ _FORBIDDEN = (
     check_links,
     check_leak,
     check_polite,
+    check_mixed_register,
 )
 _NOTE_LABELS = {
     "email": ("이메일 주소", "e-mail address"),
@@ -71,6 +73,7 @@ def check(
     situations: list[str] | None = None,
     ui_lang: str = "ko",
     system_prompt: str | None = None,
+    register: str | None = None,
 ) -> CheckResult:
     """Every playbook finding on ``text`` as sent on ``channel``.
 
@@ -78,6 +81,8 @@ def check(
     ``customer_message`` by the triage module (none without a customer message).
     ``known_urls`` None: links are not checked against the knowledge base (F7 skipped).
     ``customer``: the current customer, whose own details may appear in private channels.
+    ``register``: the Korean speech level the reply keeps (default: the channel's, setting
+    ``ko_register``).
     Findings come in text order, then the missing moves; ``ok`` is False on any error.
     """
     if channel not in CHANNELS:
@@ -85,13 +90,22 @@ def check(
             f"unknown channel {channel!r} (use one of {', '.join(sorted(CHANNELS))})",
             where="channel",
         )
+    from assistant.config import ko_register
     from assistant.text import detect_language
 
     lang = lang or detect_language(text)
     if situations is None:
         situations = _detect_situations(customer_message, lang)
     doc = Doc(
-        text, lang, channel, customer_message, customer, known_urls, list(situations), system_prompt
+        text,
+        lang,
+        channel,
+        customer_message,
+        customer,
+        known_urls,
+        list(situations),
+        system_prompt,
+        register or ko_register(channel),
     )
     hits: list[Hit] = []
     for rule in _FORBIDDEN:
@@ -125,11 +139,16 @@ def _finding(hit: Hit, text: str, ui_lang: str) -> Finding:
         label = _NOTE_LABELS[hit.note][1 if ui_lang == "en" else 0]
         message = f"[{label}] {message}"
     span = (hit.start, hit.end) if hit.start is not None and hit.end is not None else None
+    quote = text[span[0] : span[1]] if span else None
+    fix = rule.text("fix", ui_lang)
+    if hit.rule == "K1" and hit.note and quote:
+        detail, fix = describe(hit.note, quote, ui_lang)
+        message = f"{message} {detail}"
     return Finding(
         rule=hit.rule,
         severity=hit.severity or rule.severity,
         span=span,
-        quote=text[span[0] : span[1]] if span else None,
+        quote=quote,
         message=message,
-        fix=rule.text("fix", ui_lang),
+        fix=fix,
     )

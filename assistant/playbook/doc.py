@@ -42,6 +42,8 @@ class Doc:
     known_urls: set[str] | None = None
     situations: list[str] = field(default_factory=list)
     system_prompt: str | None = None
+    register: str | None = None
+    """The Korean speech level this reply should keep (``haeyo``/``hapsyo``, rule K1)."""
     sents: list[tuple[int, int]] = field(default_factory=list)
     quoted: list[tuple[int, int]] = field(default_factory=list)
 

@@ -5,7 +5,10 @@ the sentence-final ending (EF, or a connective EC that ends the sentence) decide
 ending in -요, -니다, -니까, -시오 (and -죠, -ㅂ시다) are polite; -어/-아/-야/-지/-냐/-니/
 -자/-게/-래/-다 and the like are casual speech. Quoted customer sentences are skipped, and
 sentences without a verb ending (headings, "감사합니다 ^^" fragments, names) are never
-flagged.
+flagged; neither are the nominal endings of written Korean (letter closings ``서지우 드림``,
+``고객지원팀 올림``, notice lines ``접수 완료됨``, ``변경 사항 없음``: Kiwi reads their -ㅁ/-음 as a
+final ending) or header lines (``## 환불 절차``, ``[안내]``). Which polite level a sentence is in
+is :mod:`assistant.speech`'s business (rule K1).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import re
 from typing import Any
 
 from assistant.playbook.doc import Doc, Hit
+from assistant.speech import HEADER
 from assistant.text import kiwi
 
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -22,6 +26,8 @@ _TRAILING_JUNK = re.compile(
     r"[\s.!?~…^;:,)\]\"'”’ㅎㅋㅠㅜ]+$|[\s]*[\U0001F300-\U0001FAFF\u2600-\u27BF]+$"
 )
 _TAIL_WORDS = 2
+_NOMINAL = ("ᆷ", "음")
+"""-ㅁ/-음 nominalised endings of letter closings and notice lines (Kiwi tags them EF)."""
 _POLITE_SURFACE = re.compile(r"(니다|니까|요|시오|죠|세요)$")
 
 
@@ -34,7 +40,7 @@ def _tails(doc: Doc) -> list[tuple[int, str]]:
     out = []
     for start, sent in doc.sentences():
         body = _TRAILING_JUNK.sub("", sent)
-        if not body or not _HANGUL.search(body[-6:]):
+        if not body or not _HANGUL.search(body[-6:]) or HEADER.match(sent):
             continue
         words = list(re.finditer(r"\S+", body))
         first = words[max(0, len(words) - _TAIL_WORDS)].start()
@@ -95,6 +101,8 @@ def _final_ending(tokens: list[Any]) -> tuple[str, int] | None:
         return None  # "-어서요", "-고요": polite
     if tok.tag not in ("EF", "EC"):  # an EC counts only as the last morpheme of the sentence
         return None
+    if tok.form in _NOMINAL:
+        return None  # "서지우 드림", "접수 완료됨", "변경 사항 없음": written Korean, not 반말
     return tok.form, _word_start(tokens, last)
 
 

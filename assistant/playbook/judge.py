@@ -67,7 +67,8 @@ def judge(
     version: str | None = None,
     **ctx: Any,
 ) -> list[Finding]:
-    """Findings from ``model`` for ``rules`` (default: all); unknown rule ids are dropped.
+    """Findings from ``model`` for ``rules`` (default: all but T1, which compares a translation
+    with an original the judge is not shown); unknown rule ids are dropped.
 
     The call follows ``settings`` (default: :func:`~assistant.config.load_settings`) at
     temperature 0. ``ctx`` may hold ``channel``, ``situations``, ``customer_message`` (shown to
@@ -76,7 +77,7 @@ def judge(
     from assistant import llm
     from assistant.config import load_settings
 
-    wanted = rules or list(RULES)
+    wanted = rules or [r for r in RULES if r != "T1"]
     shown = {key: ctx.pop(key) for key in SHOWN if key in ctx}
     messages = judge_messages(text, wanted, version=version, **shown)
     own = llm.with_model(settings or load_settings(), model, temperature=0.0)

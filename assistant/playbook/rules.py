@@ -1,7 +1,11 @@
 """Every playbook rule's name, default severity and the words shown to the agent (ko/en).
 
 This is the one place where rule text lives: the checker, the UI and the prompts read it
-from here. Rule ids are stable (PLAYBOOK.md). Texts name the brand as ``{company}``,
+from here. Rule ids are stable (PLAYBOOK.md). K1 (``mixed_register``) starts a family of its
+own beside C1: it holds a Korean reply to the speech level the team chose for the channel
+(setting ``ko_register``), a house style rather than a move the playbook forbids; T1
+(``translation_mismatch``) compares a reply with the version its agent wrote in another
+language. Texts name the brand as ``{company}``,
 ``{company_ko}`` and ``{own_domain}``; :meth:`Rule.text` fills in the brand in force.
 """
 
@@ -244,6 +248,35 @@ _RULES = [
         (
             "문장 끝을 존댓말로 바꾸세요: '확인해 볼게' → '확인해 보겠습니다', '안 돼' → '어렵습니다'.",
             "Use polite endings: '확인해 볼게' → '확인해 보겠습니다'.",
+        ),
+    ),
+    _r(
+        "K1",
+        "mixed_register",
+        "warning",
+        (
+            "해요체와 하십시오체가 한 답변에 섞여 있습니다. 말투가 문장마다 바뀌면 성의 없이 쓴 답변처럼 읽힙니다.",
+            "The reply mixes 해요체 and 하십시오체; a reply whose speech level changes from "
+            "sentence to sentence reads careless.",
+        ),
+        (
+            "이 채널의 말투로 문장 끝을 맞추세요: '확인해 드릴게요' ↔ '확인해 드리겠습니다'.",
+            "End every sentence in this channel's level: '확인해 드릴게요' ↔ '확인해 드리겠습니다'.",
+        ),
+    ),
+    _r(
+        "T1",
+        "translation_mismatch",
+        "error",
+        (
+            "번역한 답변의 숫자·금액·날짜·시각·링크·주소·번호·약속이 원문과 다릅니다. 고객은 번역된 글만 봅니다.",
+            "The translated reply's numbers, amounts, dates, times, links, addresses, ids or "
+            "promises differ from the original; the customer only sees the translation.",
+        ),
+        (
+            "고객에게 보낼 글을 원문과 같게 고치거나, 원문을 고친 뒤 다시 번역하세요.",
+            "Correct the customer version to match the original, or fix the original and "
+            "translate again.",
         ),
     ),
     _r(

@@ -86,15 +86,17 @@ class OutboxItem(BaseModel):
 def make_checker(
     store: Store, *, known_urls: set[str] | None = None, ui_lang: str = "ko"
 ) -> Checker:
-    """The playbook checker for a draft record: its channel, language, message and customer."""
+    """The playbook checker for a draft record: its channel, language, message and customer;
+    a draft the agent wrote in another language and had translated is also held to that
+    original (rule T1, :func:`assistant.translate.consistency`)."""
 
     def check(text: str, draft: dict[str, Any]) -> CheckResult:
-        from assistant import history, playbook
+        from assistant import history, playbook, translate
 
         customer = (
             history.get_customer(store, draft["customer_id"]) if draft.get("customer_id") else None
         )
-        return playbook.check(
+        result = playbook.check(
             text,
             channel=draft.get("channel") or "email",
             lang=draft.get("language") or None,
@@ -112,6 +114,8 @@ def make_checker(
                 None,
             ),
         )
+        result.findings += translate.consistency(store, draft, text, ui_lang)
+        return result
 
     return check
 

@@ -7,6 +7,7 @@ back to Korean and an unknown key is a ``KeyError`` (a test checks every key has
 
 from __future__ import annotations
 
+from assistant.ui.i18n_language import LANGUAGE_STRINGS
 from assistant.ui.i18n_tools import TOOL_STRINGS
 
 LANGS = ("ko", "en")
@@ -294,6 +295,7 @@ STRINGS: dict[str, tuple[str, str]] = {
     "bulk_queue_worker": ("작업자 {worker}: {n}건", "Worker {worker}: {n}"),
 }
 STRINGS.update(TOOL_STRINGS)
+STRINGS.update(LANGUAGE_STRINGS)
 
 
 def t(key: str, lang: str = DEFAULT_LANG, **fields: object) -> str:

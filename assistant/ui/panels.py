@@ -38,6 +38,7 @@ def insert_macro(deps: Deps, customer_id: str | None) -> None:
             customer=who,
             agent=s["actor"].name,
             draft_id=s["draft_id"],
+            register=deps.settings.ko_register_for(s["channel"]),
         )
     except macros.MacroError as exc:
         flash("error", str(exc))
